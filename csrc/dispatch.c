@@ -1,0 +1,98 @@
+/* Runtime CPU dispatch.  Nothing in this file, nor in any file built without ISA flags,
+ * executes an instruction beyond the target's baseline: AVX2 and AVX-512 code lives only
+ * in kernels_avx2.c and kernels_avx512.c and is reached through the table returned here. */
+#include "dispatch.h"
+
+#include <stddef.h>
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
+#  define FI_X86 1
+#  if defined(_MSC_VER) && !defined(__clang__)
+#    include <intrin.h>
+#    include <immintrin.h>
+static void fi_cpuid(unsigned leaf, unsigned sub, unsigned r[4])
+{
+    int v[4];
+    __cpuidex(v, (int)leaf, (int)sub);
+    r[0] = (unsigned)v[0]; r[1] = (unsigned)v[1]; r[2] = (unsigned)v[2]; r[3] = (unsigned)v[3];
+}
+static unsigned long long fi_xgetbv0(void) { return _xgetbv(0); }
+#  else
+static void fi_cpuid(unsigned leaf, unsigned sub, unsigned r[4])
+{
+    __asm__ __volatile__("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                         : "a"(leaf), "c"(sub));
+}
+static unsigned long long fi_xgetbv0(void)
+{
+    unsigned lo, hi;
+    /* the xgetbv opcode, spelled out for assemblers that predate it */
+    __asm__ __volatile__(".byte 0x0f, 0x01, 0xd0" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+#  endif
+#endif
+
+static unsigned detect(void)
+{
+    unsigned isas = 1u << FI_ISA_SCALAR;
+#if defined(FI_X86) && defined(FI_HAVE_X86_KERNELS)
+    unsigned r[4];
+    fi_cpuid(0, 0, r);
+    unsigned max_leaf = r[0];
+    if (max_leaf < 7) return isas;
+    fi_cpuid(1, 0, r);
+    int osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1;
+    if (!osxsave || !avx) return isas;
+    unsigned long long xcr0 = fi_xgetbv0();
+    int ymm_state = (xcr0 & 0x6) == 0x6;          /* XMM and YMM saved by the OS */
+    int zmm_state = (xcr0 & 0xE6) == 0xE6;        /* plus opmask, ZMM0-15 upper, ZMM16-31 */
+    fi_cpuid(7, 0, r);
+    int avx2 = (r[1] >> 5) & 1, avx512f = (r[1] >> 16) & 1;
+    if (ymm_state && avx2) isas |= 1u << FI_ISA_AVX2;
+    if (zmm_state && avx512f) isas |= 1u << FI_ISA_AVX512;
+#endif
+#if defined(FI_HAVE_NEON_KERNELS)
+    isas |= 1u << FI_ISA_NEON;                    /* Advanced SIMD is baseline on aarch64 */
+#endif
+    return isas;
+}
+
+static unsigned available = 0;
+
+unsigned fi_available_isas(void)
+{
+    /* detection is idempotent, so a race between first callers only repeats it */
+    if (available == 0) available = detect();
+    return available;
+}
+
+int fi_best_isa(void)
+{
+    static const int order[] = {FI_ISA_AVX512, FI_ISA_AVX2, FI_ISA_NEON, FI_ISA_SCALAR};
+    unsigned isas = fi_available_isas();
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (isas & (1u << order[i])) return order[i];
+    return FI_ISA_SCALAR;
+}
+
+const char *fi_isa_name(int isa)
+{
+    static const char *names[FI_N_ISAS] = {"scalar", "avx2", "avx512", "neon"};
+    return (isa >= 0 && isa < FI_N_ISAS) ? names[isa] : NULL;
+}
+
+const fi_kernel_table *fi_kernels_for(int isa)
+{
+    if (isa < 0 || isa >= FI_N_ISAS || !(fi_available_isas() & (1u << isa))) return NULL;
+    switch (isa) {
+#if defined(FI_HAVE_X86_KERNELS)
+    case FI_ISA_AVX2: return &fi_kernels_avx2;
+    case FI_ISA_AVX512: return &fi_kernels_avx512;
+#endif
+#if defined(FI_HAVE_NEON_KERNELS)
+    case FI_ISA_NEON: return &fi_kernels_neon;
+#endif
+    default: return &fi_kernels_scalar;
+    }
+}

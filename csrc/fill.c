@@ -1,0 +1,246 @@
+/* The fill driver: derives kernel parameters, splits the output into parts for threads,
+ * walks a region as runs that are contiguous in the full array, and feeds each run
+ * through a small stack buffer of Philox words into the transform kernel. */
+#include "fill.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "parallel.h"
+#include "philox.h"
+
+/* Philox blocks generated per step: 8 KiB of words, resident in L1. */
+#define FI_BUF_BLOCKS 512
+/* Elements below which a part is not worth a thread (start-up cost ~ tens of us). */
+#define FI_MIN_PER_PART (1 << 17)
+
+typedef struct {
+    fi_params_f32 f32;
+    fi_params_f64 f64;
+} fi_params_both;
+
+/* Phi(x) and 1 - Phi(x) without cancellation. */
+static double normal_cdf(double x) { return 0.5 * erfc(-x * M_SQRT1_2); }
+static double normal_sf(double x) { return 0.5 * erfc(x * M_SQRT1_2); }
+
+static int prepare(int distribution, int dtype, const double prm[4], fi_params_both *kp)
+{
+    memset(kp, 0, sizeof *kp);
+    if (dtype != FI_FLOAT32 && dtype != FI_FLOAT64) return FI_E_DISTRIBUTION;
+    switch (distribution) {
+    case FI_UNIFORM: {
+        double low = prm[0], high = prm[1];
+        if (!isfinite(low) || !isfinite(high) || !(low < high)) return FI_E_PARAMS;
+        double span = high - low;
+        if (!isfinite(span)) return FI_E_RANGE_PRECISION;
+        kp->f64 = (fi_params_f64){.low = low, .span = span, .high_below = nextafter(high, -INFINITY)};
+        float lowf = (float)low, highf = (float)high, spanf = (float)span;
+        if (dtype == FI_FLOAT32 && (!(lowf < highf) || !isfinite(spanf) || !isfinite(lowf) || !isfinite(highf)))
+            return FI_E_RANGE_PRECISION;
+        kp->f32 = (fi_params_f32){.low = lowf, .span = spanf, .high_below = nextafterf(highf, -INFINITY)};
+        return FI_OK;
+    }
+    case FI_NORMAL: {
+        double mean = prm[0], std = prm[1];
+        if (!isfinite(mean) || !isfinite(std) || std < 0) return FI_E_PARAMS;
+        if (dtype == FI_FLOAT32 && (!isfinite((float)mean) || !isfinite((float)std)))
+            return FI_E_RANGE_PRECISION;
+        kp->f64 = (fi_params_f64){.mean = mean, .std = std};
+        kp->f32 = (fi_params_f32){.mean = (float)mean, .std = (float)std};
+        return FI_OK;
+    }
+    case FI_TRUNCATED_NORMAL: {
+        double mean = prm[0], std = prm[1], a = prm[2], b = prm[3];
+        if (!isfinite(mean) || !isfinite(std) || std < 0 || isnan(a) || isnan(b) || !(a < b))
+            return FI_E_PARAMS;
+        if (dtype == FI_FLOAT32 && (!isfinite((float)mean) || !isfinite((float)std)))
+            return FI_E_RANGE_PRECISION;
+        double cdf_a = normal_cdf(a), sf_b = normal_sf(b), mass;
+        if (a >= 0) mass = normal_sf(a) - sf_b;       /* both bounds in the upper tail */
+        else if (b <= 0) mass = normal_cdf(b) - cdf_a; /* both in the lower tail */
+        else mass = 1.0 - cdf_a - sf_b;
+        /* every P = Phi(a) + v * mass must stay a normal number of the output precision */
+        if (!(mass >= (dtype == FI_FLOAT32 ? 0x1p-100 : 0x1p-960))) return FI_E_TRUNCATION_MASS;
+        kp->f64 = (fi_params_f64){.mean = mean, .std = std, .a = a, .b = b,
+                                  .cdf_a = cdf_a, .sf_b = sf_b, .mass = mass};
+        kp->f32 = (fi_params_f32){.mean = (float)mean, .std = (float)std, .a = (float)a,
+                                  .b = (float)b, .cdf_a = (float)cdf_a, .sf_b = (float)sf_b,
+                                  .mass = (float)mass};
+        return FI_OK;
+    }
+    default:
+        return FI_E_DISTRIBUTION;
+    }
+}
+
+int fi_check_params(int distribution, int dtype, const double params[4])
+{
+    fi_params_both kp;
+    return prepare(distribution, dtype, params, &kp);
+}
+
+/* ------------------------------------------------------------------ one draw */
+
+typedef struct {
+    const fi_kernel_table *kernels;
+    fi_transform_fn transform;      /* NULL: raw words */
+    const void *params;
+    uint32_t key[2];
+    uint64_t counter_lo, counter_hi;
+    unsigned words_per_element;
+    size_t element_size;
+    /* the region as runs: `outer` dims (C order) around runs of run_len elements */
+    int n_outer;
+    int64_t outer_shape[FI_MAX_DIMS], outer_start[FI_MAX_DIMS];
+    uint64_t outer_stride[FI_MAX_DIMS];
+    uint64_t run_offset, run_len, total;
+    char *out;
+} fill_job;
+
+static void copy_words(const uint32_t *words, size_t n, const void *params, void *out)
+{
+    (void)params;
+    memcpy(out, words, n * sizeof(uint32_t));
+}
+
+/* Elements [first, first + count) of the draw into out. */
+static void fill_elements(const fill_job *job, uint64_t first, uint64_t count, char *out)
+{
+    uint32_t buf[4 * FI_BUF_BLOCKS];
+    const unsigned wpe = job->words_per_element;
+    fi_transform_fn transform = job->transform ? job->transform : copy_words;
+    uint64_t word = first * wpe, words_left = count * wpe;
+    while (words_left > 0) {
+        uint64_t block = word >> 2;
+        unsigned offset = (unsigned)(word & 3);
+        uint64_t lo = job->counter_lo + block;
+        uint64_t hi = job->counter_hi + (lo < block);   /* 128-bit counter: carry */
+        uint32_t c0 = (uint32_t)lo;
+        /* stop where c0 wraps, so the kernel may count in 32 bits */
+        uint64_t room = (UINT64_C(1) << 32) - c0;
+        uint64_t need = (offset + words_left + 3) / 4;
+        uint64_t nblocks = need < FI_BUF_BLOCKS ? need : FI_BUF_BLOCKS;
+        if (nblocks > room) nblocks = room;
+        uint64_t nwords = nblocks * 4 - offset;
+        if (nwords > words_left) nwords = words_left;
+        job->kernels->philox_blocks(job->key, c0, (uint32_t)(lo >> 32), (uint32_t)hi,
+                                    (uint32_t)(hi >> 32), (size_t)nblocks, buf);
+        size_t n = (size_t)(nwords / wpe);
+        transform(buf + offset, n, job->params, out);
+        out += n * job->element_size;
+        word += nwords;
+        words_left -= nwords;
+    }
+}
+
+/* Part `part` of `nparts` equal slices of the output, walked run by run. */
+static void fill_part(void *ctx, int part, int nparts)
+{
+    const fill_job *job = (const fill_job *)ctx;
+    uint64_t per = job->total / (uint64_t)nparts, extra = job->total % (uint64_t)nparts;
+    uint64_t o = per * (uint64_t)part + ((uint64_t)part < extra ? (uint64_t)part : extra);
+    uint64_t end = o + per + ((uint64_t)part < extra ? 1 : 0);
+    uint64_t run = o / job->run_len, within = o % job->run_len;
+    while (o < end) {
+        /* flat index of this run's first element: decompose `run` over the outer dims */
+        uint64_t flat = job->run_offset, r = run;
+        for (int d = job->n_outer - 1; d >= 0; d--) {
+            uint64_t idx = r % (uint64_t)job->outer_shape[d];
+            r /= (uint64_t)job->outer_shape[d];
+            flat += ((uint64_t)job->outer_start[d] + idx) * job->outer_stride[d];
+        }
+        uint64_t n = job->run_len - within;
+        if (n > end - o) n = end - o;
+        fill_elements(job, flat + within, n, job->out + o * job->element_size);
+        o += n;
+        run++;
+        within = 0;
+    }
+}
+
+static int run_job(fill_job *job, int threads)
+{
+    if (job->total == 0) return FI_OK;
+    uint64_t useful = (job->total + FI_MIN_PER_PART - 1) / FI_MIN_PER_PART;
+    int nparts = threads < 1 ? 1 : threads;
+    if ((uint64_t)nparts > useful) nparts = (int)useful;
+    if (nparts > 256) nparts = 256;
+    if (nparts == 1) fill_part(job, 0, 1);
+    else fi_run_parts(nparts, fill_part, job);
+    return FI_OK;
+}
+
+static int init_job(fill_job *job, const fi_stream *stream, int isa)
+{
+    memset(job, 0, sizeof *job);
+    job->kernels = fi_kernels_for(isa);
+    if (!job->kernels) return FI_E_ISA;
+    job->key[0] = stream->key[0];
+    job->key[1] = stream->key[1];
+    job->counter_lo = stream->counter_lo;
+    job->counter_hi = stream->counter_hi;
+    return FI_OK;
+}
+
+int fi_fill(const fi_stream *stream, int distribution, int dtype, const double params[4],
+            int ndim, const int64_t *shape, const int64_t *region_start,
+            const int64_t *region_shape, void *out, int threads, int isa)
+{
+    fi_params_both kp;
+    fill_job job;
+    int status = prepare(distribution, dtype, params, &kp);
+    if (status != FI_OK) return status;
+    if (ndim < 1 || ndim > FI_MAX_DIMS) return FI_E_SHAPE;
+    for (int d = 0; d < ndim; d++)
+        if (shape[d] < 0 || region_start[d] < 0 || region_shape[d] < 0 ||
+            region_start[d] > shape[d] || region_shape[d] > shape[d] - region_start[d])
+            return FI_E_SHAPE;
+    if ((status = init_job(&job, stream, isa)) != FI_OK) return status;
+    job.transform = job.kernels->transform[distribution][dtype];
+    job.params = dtype == FI_FLOAT32 ? (const void *)&kp.f32 : (const void *)&kp.f64;
+    job.words_per_element = dtype == FI_FLOAT32 ? 1 : 2;
+    job.element_size = dtype == FI_FLOAT32 ? sizeof(float) : sizeof(double);
+    job.out = (char *)out;
+
+    /* runs: the trailing dims the region covers whole, plus one partial dim (`lead`) */
+    int lead = ndim - 1;
+    while (lead > 0 && region_shape[lead] == shape[lead]) lead--;
+    uint64_t stride = 1, run_len = 1, total = 1;
+    for (int d = ndim - 1; d >= 0; d--) {
+        if (d < lead) {
+            job.outer_shape[d] = region_shape[d];
+            job.outer_start[d] = region_start[d];
+            job.outer_stride[d] = stride;
+        } else {
+            run_len *= (uint64_t)region_shape[d];
+        }
+        if (d == lead) job.run_offset = (uint64_t)region_start[d] * stride;
+        stride *= (uint64_t)shape[d];
+        total *= (uint64_t)region_shape[d];
+    }
+    job.n_outer = lead;
+    job.run_len = run_len;
+    job.total = total;
+    return run_job(&job, threads);
+}
+
+int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads, int isa)
+{
+    fill_job job;
+    int status = init_job(&job, stream, isa);
+    if (status != FI_OK) return status;
+    job.transform = NULL;
+    job.words_per_element = 1;
+    job.element_size = sizeof(uint32_t);
+    job.out = (char *)out;
+    job.n_outer = 0;
+    job.run_len = nwords ? nwords : 1;
+    job.total = nwords;
+    return run_job(&job, threads);
+}
+
+void fi_philox4x32(int rounds, const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])
+{
+    fi_philox4x32_r(rounds, ctr, key, out);
+}

@@ -1,0 +1,93 @@
+/* The vector vocabulary of kernel_template.h for AVX2: 8 float32 / 4 float64 lanes.
+ * Compiled only into kernels_avx2.c (with -mavx2) and run only after dispatch.c has
+ * seen AVX2 in cpuid and the YMM state enabled by the OS. */
+#include <immintrin.h>
+#include <stdint.h>
+
+#define FI_ISA_NAME "avx2"
+#define FI_TABLE_NAME fi_kernels_avx2
+#define WF 8
+#define WD 4
+
+typedef __m256i VU;
+typedef __m256 VF;
+typedef __m256d VD;
+typedef __m256i VL;
+typedef __m256 MF;
+typedef __m256d MD;
+
+#define VU_LOADU(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define VU_SET1(x) _mm256_set1_epi32((int)(uint32_t)(x))
+#define VU_LANES() _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+#define VU_ADD(a, b) _mm256_add_epi32(a, b)
+#define VU_XOR(a, b) _mm256_xor_si256(a, b)
+#define VU_AND(a, b) _mm256_and_si256(a, b)
+#define VU_SRLI(a, n) _mm256_srli_epi32(a, n)
+#define VU_SRAI(a, n) _mm256_srai_epi32(a, n)
+/* 32x32->64 products of the even lanes, then of the odd lanes shifted down */
+#define VU_MULHILO(a, m, hi, lo)                                              \
+    do {                                                                      \
+        __m256i fi_pe_ = _mm256_mul_epu32(a, m);                              \
+        __m256i fi_po_ = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);       \
+        (hi) = _mm256_blend_epi32(_mm256_srli_epi64(fi_pe_, 32), fi_po_, 0xAA); \
+        (lo) = _mm256_blend_epi32(fi_pe_, _mm256_slli_epi64(fi_po_, 32), 0xAA); \
+    } while (0)
+/* lane l of x0..x3 is block l: transpose 4x8 so the blocks land in stream order */
+#define VU_STORE_BLOCKS(p, x0, x1, x2, x3)                                       \
+    do {                                                                         \
+        __m256i t0_ = _mm256_unpacklo_epi32(x0, x1), t1_ = _mm256_unpackhi_epi32(x0, x1); \
+        __m256i t2_ = _mm256_unpacklo_epi32(x2, x3), t3_ = _mm256_unpackhi_epi32(x2, x3); \
+        __m256i b0_ = _mm256_unpacklo_epi64(t0_, t2_), b1_ = _mm256_unpackhi_epi64(t0_, t2_); \
+        __m256i b2_ = _mm256_unpacklo_epi64(t1_, t3_), b3_ = _mm256_unpackhi_epi64(t1_, t3_); \
+        __m256i *q_ = (__m256i *)(void *)(p);                                  \
+        _mm256_storeu_si256(q_ + 0, _mm256_permute2x128_si256(b0_, b1_, 0x20)); \
+        _mm256_storeu_si256(q_ + 1, _mm256_permute2x128_si256(b2_, b3_, 0x20)); \
+        _mm256_storeu_si256(q_ + 2, _mm256_permute2x128_si256(b0_, b1_, 0x31)); \
+        _mm256_storeu_si256(q_ + 3, _mm256_permute2x128_si256(b2_, b3_, 0x31)); \
+    } while (0)
+
+#define VF_SET1(x) _mm256_set1_ps((float)(x))
+#define VF_ADD(a, b) _mm256_add_ps(a, b)
+#define VF_SUB(a, b) _mm256_sub_ps(a, b)
+#define VF_MUL(a, b) _mm256_mul_ps(a, b)
+#define VF_DIV(a, b) _mm256_div_ps(a, b)
+#define VF_SQRT(a) _mm256_sqrt_ps(a)
+#define VF_MIN(a, b) _mm256_min_ps(a, b)
+#define VF_MAX(a, b) _mm256_max_ps(a, b)
+#define VF_LT(a, b) _mm256_cmp_ps(a, b, _CMP_LT_OQ)
+#define VF_SELECT(m, t, f) _mm256_blendv_ps(f, t, m)
+#define MF_ANY(m) _mm256_movemask_ps(m)
+#define VF_FROM_I32(u) _mm256_cvtepi32_ps(u)
+#define VF_BITS(x) _mm256_castps_si256(x)
+#define VF_FROM_BITS(u) _mm256_castsi256_ps(u)
+#define VF_STOREU(p, v) _mm256_storeu_ps(p, v)
+
+#define VD_SET1(x) _mm256_set1_pd((double)(x))
+#define VD_ADD(a, b) _mm256_add_pd(a, b)
+#define VD_SUB(a, b) _mm256_sub_pd(a, b)
+#define VD_MUL(a, b) _mm256_mul_pd(a, b)
+#define VD_DIV(a, b) _mm256_div_pd(a, b)
+#define VD_SQRT(a) _mm256_sqrt_pd(a)
+#define VD_MIN(a, b) _mm256_min_pd(a, b)
+#define VD_MAX(a, b) _mm256_max_pd(a, b)
+#define VD_LT(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
+#define VD_SELECT(m, t, f) _mm256_blendv_pd(f, t, m)
+#define MD_ANY(m) _mm256_movemask_pd(m)
+#define VD_BITS(x) _mm256_castpd_si256(x)
+#define VD_FROM_BITS(u) _mm256_castsi256_pd(u)
+#define VD_STOREU(p, v) _mm256_storeu_pd(p, v)
+/* 4 elements = 8 words (w0 w1 w0 w1 ...): gather the w0s and w1s, shift, widen */
+#define VD_LOAD_PAIRS(p, hi, lo)                                                          \
+    do {                                                                                  \
+        __m256i d_ = _mm256_permutevar8x32_epi32(VU_LOADU(p),                             \
+                                                 _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7)); \
+        d_ = _mm256_srlv_epi32(d_, _mm256_setr_epi32(5, 5, 5, 5, 6, 6, 6, 6));            \
+        (hi) = _mm256_cvtepi32_pd(_mm256_castsi256_si128(d_));                            \
+        (lo) = _mm256_cvtepi32_pd(_mm256_extracti128_si256(d_, 1));                       \
+    } while (0)
+
+#define VL_SET1(x) _mm256_set1_epi64x((long long)(x))
+#define VL_ADD(a, b) _mm256_add_epi64(a, b)
+#define VL_AND(a, b) _mm256_and_si256(a, b)
+#define VL_OR(a, b) _mm256_or_si256(a, b)
+#define VL_SRLI(a, n) _mm256_srli_epi64(a, n)

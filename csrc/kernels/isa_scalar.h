@@ -1,0 +1,78 @@
+/* The vector vocabulary of kernel_template.h at width 1: plain C, the reference.  The
+ * other isa_*.h headers must give every macro the same per-lane meaning. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define FI_ISA_NAME "scalar"
+#define FI_TABLE_NAME fi_kernels_scalar
+#define WF 1
+#define WD 1
+
+typedef uint32_t VU;
+typedef float VF;
+typedef double VD;
+typedef uint64_t VL;
+typedef int MF;
+typedef int MD;
+
+static inline uint32_t fi_bits_f32(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+static inline float fi_f32_bits(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+static inline uint64_t fi_bits_f64(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
+static inline double fi_f64_bits(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
+
+#define VU_LOADU(p) (*(const uint32_t *)(p))
+#define VU_SET1(x) ((uint32_t)(x))
+#define VU_LANES() ((uint32_t)0)
+#define VU_ADD(a, b) ((uint32_t)((a) + (b)))
+#define VU_XOR(a, b) ((a) ^ (b))
+#define VU_AND(a, b) ((a) & (b))
+#define VU_SRLI(a, n) ((a) >> (n))
+#define VU_SRAI(a, n) ((uint32_t)((int32_t)(a) >> (n)))
+#define VU_MULHILO(a, m, hi, lo)                                 \
+    do {                                                         \
+        uint64_t fi_p_ = (uint64_t)(a) * (m);                   \
+        (hi) = (uint32_t)(fi_p_ >> 32); (lo) = (uint32_t)fi_p_; \
+    } while (0)
+#define VU_STORE_BLOCKS(p, x0, x1, x2, x3) \
+    do { (p)[0] = (x0); (p)[1] = (x1); (p)[2] = (x2); (p)[3] = (x3); } while (0)
+
+#define VF_SET1(x) ((float)(x))
+#define VF_ADD(a, b) ((a) + (b))
+#define VF_SUB(a, b) ((a) - (b))
+#define VF_MUL(a, b) ((a) * (b))
+#define VF_DIV(a, b) ((a) / (b))
+#define VF_SQRT(a) sqrtf(a)
+/* min/max with the SSE semantics (second operand when unordered or equal) */
+#define VF_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define VF_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define VF_LT(a, b) ((a) < (b))
+#define VF_SELECT(m, t, f) ((m) ? (t) : (f))
+#define MF_ANY(m) (m)
+#define VF_FROM_I32(u) ((float)(int32_t)(u))
+#define VF_BITS(x) fi_bits_f32(x)
+#define VF_FROM_BITS(u) fi_f32_bits(u)
+#define VF_STOREU(p, v) (*(p) = (v))
+
+#define VD_SET1(x) ((double)(x))
+#define VD_ADD(a, b) ((a) + (b))
+#define VD_SUB(a, b) ((a) - (b))
+#define VD_MUL(a, b) ((a) * (b))
+#define VD_DIV(a, b) ((a) / (b))
+#define VD_SQRT(a) sqrt(a)
+#define VD_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define VD_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define VD_LT(a, b) ((a) < (b))
+#define VD_SELECT(m, t, f) ((m) ? (t) : (f))
+#define MD_ANY(m) (m)
+#define VD_BITS(x) fi_bits_f64(x)
+#define VD_FROM_BITS(u) fi_f64_bits(u)
+#define VD_STOREU(p, v) (*(p) = (v))
+#define VD_LOAD_PAIRS(p, hi, lo) \
+    do { (hi) = (double)((p)[0] >> 5); (lo) = (double)((p)[1] >> 6); } while (0)
+
+#define VL_SET1(x) ((uint64_t)(x))
+#define VL_ADD(a, b) ((uint64_t)((a) + (b)))
+#define VL_AND(a, b) ((a) & (b))
+#define VL_OR(a, b) ((a) | (b))
+#define VL_SRLI(a, n) ((a) >> (n))

@@ -1,0 +1,305 @@
+/* The kernels, written once against the vector vocabulary of an isa_*.h header and
+ * compiled once per ISA (kernels_<isa>.c).  Every ISA, the scalar one included, runs
+ * the same IEEE operations in the same order on each element, so all of them produce
+ * the same bits: no fused multiply-add (the build passes -ffp-contract=off), only
+ * correctly rounded +, -, *, /, sqrt, min, max and exact integer/bit operations.
+ *
+ * The mapping from stream words to values is specified in docs/stream.md; the formulas
+ * below are that document in code. */
+#include <string.h>
+#include "../philox.h"
+#include "kernel_table.h"
+
+#ifndef FI_INLINE
+#  if defined(_MSC_VER)
+#    define FI_INLINE static __forceinline
+#  else
+#    define FI_INLINE static inline __attribute__((always_inline))
+#  endif
+#endif
+
+/* ---------------------------------------------------------------- Philox, WF blocks at a time */
+
+static void philox_blocks(const uint32_t key[2], uint32_t c0, uint32_t c1, uint32_t c2,
+                          uint32_t c3, size_t nblocks, uint32_t *words)
+{
+    size_t j = 0;
+    const VU m0 = VU_SET1(FI_PHILOX_M0), m1 = VU_SET1(FI_PHILOX_M1);
+    for (; j + WF <= nblocks; j += WF) {
+        /* one lane per block: lane l holds counter (c0 + j + l, c1, c2, c3) */
+        VU x0 = VU_ADD(VU_SET1(c0 + (uint32_t)j), VU_LANES());
+        VU x1 = VU_SET1(c1), x2 = VU_SET1(c2), x3 = VU_SET1(c3);
+        uint32_t k0 = key[0], k1 = key[1];
+        for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
+            VU hi0, lo0, hi1, lo1;
+            if (r > 0) { k0 += FI_PHILOX_W0; k1 += FI_PHILOX_W1; }
+            VU_MULHILO(x0, m0, hi0, lo0);
+            VU_MULHILO(x2, m1, hi1, lo1);
+            x0 = VU_XOR(VU_XOR(hi1, x1), VU_SET1(k0));
+            x1 = lo1;
+            x2 = VU_XOR(VU_XOR(hi0, x3), VU_SET1(k1));
+            x3 = lo0;
+        }
+        VU_STORE_BLOCKS(words + 4 * j, x0, x1, x2, x3);
+    }
+    for (; j < nblocks; j++) {
+        const uint32_t ctr[4] = {c0 + (uint32_t)j, c1, c2, c3};
+        fi_philox4x32_r(FI_PHILOX_ROUNDS, ctr, key, words + 4 * j);
+    }
+}
+
+/* ---------------------------------------------------------------- natural logarithm, x > 0 normal */
+
+/* log x = k ln2 + log m with m in [sqrt(1/2), sqrt(2)), and log m = 2 atanh(s),
+ * s = (m - 1) / (m + 1), summed as the series 2 s (1 + s^2/3 + s^4/5 + ...); |s| <= 0.1716
+ * so 5 terms reach float precision and 11 terms double precision. */
+FI_INLINE VF log_f32(VF x)
+{
+    VU ix = VU_ADD(VF_BITS(x), VU_SET1(0x3f800000u - 0x3f3504f3u));
+    VF k = VF_SUB(VF_FROM_I32(VU_SRLI(ix, 23)), VF_SET1(127.0f));
+    VF m = VF_FROM_BITS(VU_ADD(VU_AND(ix, VU_SET1(0x007fffffu)), VU_SET1(0x3f3504f3u)));
+    VF s = VF_DIV(VF_SUB(m, VF_SET1(1.0f)), VF_ADD(m, VF_SET1(1.0f)));
+    VF z = VF_MUL(s, s);
+    VF p = VF_SET1((float)(1.0 / 9));
+    p = VF_ADD(VF_MUL(p, z), VF_SET1((float)(1.0 / 7)));
+    p = VF_ADD(VF_MUL(p, z), VF_SET1((float)(1.0 / 5)));
+    p = VF_ADD(VF_MUL(p, z), VF_SET1((float)(1.0 / 3)));
+    p = VF_ADD(VF_MUL(p, z), VF_SET1(1.0f));
+    VF two_s = VF_ADD(s, s);
+    return VF_ADD(VF_MUL(k, VF_SET1(0.693147180559945309f)), VF_MUL(two_s, p));
+}
+
+FI_INLINE VD log_f64(VD x)
+{
+    /* ln 2 split so that k * LN2_HI is exact (fdlibm's ln2_hi / ln2_lo) */
+    const double LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
+    VL ix = VL_ADD(VD_BITS(x), VL_SET1(UINT64_C(0x3ff0000000000000) - UINT64_C(0x3fe6a09e667f3bcd)));
+    /* exponent to double exactly: the bits 0x433.. | e are the double 2^52 + e */
+    VD k = VD_SUB(VD_FROM_BITS(VL_OR(VL_SRLI(ix, 52), VL_SET1(UINT64_C(0x4330000000000000)))),
+                  VD_SET1(4503599627370496.0 + 1023.0));
+    VD m = VD_FROM_BITS(VL_ADD(VL_AND(ix, VL_SET1(UINT64_C(0x000fffffffffffff))),
+                               VL_SET1(UINT64_C(0x3fe6a09e667f3bcd))));
+    VD f = VD_SUB(m, VD_SET1(1.0));
+    VD s = VD_DIV(f, VD_ADD(m, VD_SET1(1.0)));
+    VD z = VD_MUL(s, s);
+    VD p = VD_SET1(1.0 / 21);
+    p = VD_ADD(VD_MUL(p, z), VD_SET1(1.0 / 19));
+    p = VD_ADD(VD_MUL(p, z), VD_SET1(1.0 / 17));
+    p = VD_ADD(VD_MUL(p, z), VD_SET1(1.0 / 15));
+    p = VD_ADD(VD_MUL(p, z), VD_SET1(1.0 / 13));
+    p = VD_ADD(VD_MUL(p, z), VD_SET1(1.0 / 11));
+    p = VD_ADD(VD_MUL(p, z), VD_SET1(1.0 / 9));
+    p = VD_ADD(VD_MUL(p, z), VD_SET1(1.0 / 7));
+    p = VD_ADD(VD_MUL(p, z), VD_SET1(1.0 / 5));
+    p = VD_ADD(VD_MUL(p, z), VD_SET1(1.0 / 3));
+    /* log m = f - s f + 2 s (z/3 + z^2/5 + ...) keeps the leading term f exact */
+    VD tail = VD_MUL(VD_ADD(s, s), VD_MUL(z, p));
+    VD logm = VD_ADD(VD_SUB(f, VD_MUL(s, f)), tail);
+    return VD_ADD(VD_MUL(k, VD_SET1(LN2_HI)), VD_ADD(VD_MUL(k, VD_SET1(LN2_LO)), logm));
+}
+
+/* ---------------------------------------------------------------- lower-half normal quantile */
+
+/* Phi^-1(q) for q in (0, 1/2], by Wichura's AS241 (Applied Statistics 37(3), 1988):
+ * PPND7 (relative error ~1e-7) for float32, PPND16 (~1e-16) for float64.  Lanes are
+ * computed on the central branch always and on the tail branches only when a lane needs
+ * them; every lane's value depends only on its own q. */
+#define FI_POLY4F(r, c3, c2, c1, c0) \
+    VF_ADD(VF_MUL(VF_ADD(VF_MUL(VF_ADD(VF_MUL(VF_SET1(c3), r), VF_SET1(c2)), r), VF_SET1(c1)), r), VF_SET1(c0))
+#define FI_POLY3F(r, c2, c1, c0) \
+    VF_ADD(VF_MUL(VF_ADD(VF_MUL(VF_SET1(c2), r), VF_SET1(c1)), r), VF_SET1(c0))
+
+FI_INLINE VF ndtri_lower_f32(VF q)
+{
+    VF t = VF_SUB(q, VF_SET1(0.5f));
+    VF r = VF_SUB(VF_SET1(0.180625f), VF_MUL(t, t));
+    VF num = FI_POLY4F(r, 59.10937472f, 159.29113202f, 50.434271938f, 3.3871327179f);
+    VF den = FI_POLY4F(r, 67.18756360f, 78.757757664f, 17.895169469f, 1.0f);
+    VF x = VF_DIV(VF_MUL(t, num), den);
+    MF tail = VF_LT(q, VF_SET1(0.075f));
+    if (MF_ANY(tail)) {
+        VF rt = VF_SQRT(VF_SUB(VF_SET1(0.0f), log_f32(q)));
+        VF r1 = VF_SUB(rt, VF_SET1(1.6f));
+        VF xt = VF_DIV(FI_POLY4F(r1, 0.17023821103f, 1.3067284816f, 2.75681539f, 1.4234372777f),
+                       FI_POLY3F(r1, 0.12021132975f, 0.73700164250f, 1.0f));
+        MF far = VF_LT(VF_SET1(5.0f), rt);
+        if (MF_ANY(far)) {
+            VF r2 = VF_SUB(rt, VF_SET1(5.0f));
+            VF xf = VF_DIV(FI_POLY4F(r2, 0.017337203997f, 0.42868294337f, 3.081226386f, 6.657904643f),
+                           FI_POLY3F(r2, 0.012258202635f, 0.24197894225f, 1.0f));
+            xt = VF_SELECT(far, xf, xt);
+        }
+        x = VF_SELECT(tail, VF_SUB(VF_SET1(0.0f), xt), x);
+    }
+    return x;
+}
+
+#define FI_POLY8D(r, c7, c6, c5, c4, c3, c2, c1, c0) \
+    VD_ADD(VD_MUL(VD_ADD(VD_MUL(VD_ADD(VD_MUL(VD_ADD(VD_MUL(VD_ADD(VD_MUL(VD_ADD(VD_MUL(VD_ADD( \
+    VD_MUL(VD_SET1(c7), r), VD_SET1(c6)), r), VD_SET1(c5)), r), VD_SET1(c4)), r), VD_SET1(c3)), r), \
+    VD_SET1(c2)), r), VD_SET1(c1)), r), VD_SET1(c0))
+
+FI_INLINE VD ndtri_lower_f64(VD q)
+{
+    VD t = VD_SUB(q, VD_SET1(0.5));
+    VD r = VD_SUB(VD_SET1(0.180625), VD_MUL(t, t));
+    VD num = FI_POLY8D(r, 2.5090809287301226727e+3, 3.3430575583588128105e+4,
+                       6.7265770927008700853e+4, 4.5921953931549871457e+4,
+                       1.3731693765509461125e+4, 1.9715909503065514427e+3,
+                       1.3314166789178437745e+2, 3.3871328727963666080e+0);
+    VD den = FI_POLY8D(r, 5.2264952788528545610e+3, 2.8729085735721942674e+4,
+                       3.9307895800092710610e+4, 2.1213794301586595867e+4,
+                       5.3941960214247511077e+3, 6.8718700749205790830e+2,
+                       4.2313330701600911252e+1, 1.0);
+    VD x = VD_DIV(VD_MUL(t, num), den);
+    MD tail = VD_LT(q, VD_SET1(0.075));
+    if (MD_ANY(tail)) {
+        VD rt = VD_SQRT(VD_SUB(VD_SET1(0.0), log_f64(q)));
+        VD r1 = VD_SUB(rt, VD_SET1(1.6));
+        VD xt = VD_DIV(FI_POLY8D(r1, 7.74545014278341407640e-4, 2.27238449892691845833e-2,
+                                 2.41780725177450611770e-1, 1.27045825245236838258e+0,
+                                 3.64784832476320460504e+0, 5.76949722146069140550e+0,
+                                 4.63033784615654529590e+0, 1.42343711074968357734e+0),
+                       FI_POLY8D(r1, 1.05075007164441684324e-9, 5.47593808499534494600e-4,
+                                 1.51986665636164571966e-2, 1.48103976427480074590e-1,
+                                 6.89767334985100004550e-1, 1.67638483018380384940e+0,
+                                 2.05319162663775882187e+0, 1.0));
+        MD far = VD_LT(VD_SET1(5.0), rt);
+        if (MD_ANY(far)) {
+            VD r2 = VD_SUB(rt, VD_SET1(5.0));
+            VD xf = VD_DIV(FI_POLY8D(r2, 2.01033439929228813265e-7, 2.71155556874348757815e-5,
+                                     1.24266094738807843860e-3, 2.65321895265761230930e-2,
+                                     2.96560571828504891230e-1, 1.78482653991729133580e+0,
+                                     5.46378491116411436990e+0, 6.65790464350110377720e+0),
+                           FI_POLY8D(r2, 2.04426310338993978564e-15, 1.42151175831644588870e-7,
+                                     1.84631831751005468180e-5, 7.86869131145613259100e-4,
+                                     1.48753612908506148525e-2, 1.36929880922735805310e-1,
+                                     5.99832206555887937690e-1, 1.0));
+            xt = VD_SELECT(far, xf, xt);
+        }
+        x = VD_SELECT(tail, VD_SUB(VD_SET1(0.0), xt), x);
+    }
+    return x;
+}
+
+/* ---------------------------------------------------------------- one vector of elements */
+
+/* float32 element i <- word i; float64 element i <- words 2i, 2i+1 (docs/stream.md). */
+
+FI_INLINE void uniform_f32_step(const uint32_t *w, float *out, const fi_params_f32 *p)
+{
+    VF u = VF_MUL(VF_FROM_I32(VU_SRLI(VU_LOADU(w), 8)), VF_SET1(0x1p-24f));
+    VF y = VF_ADD(VF_SET1(p->low), VF_MUL(VF_SET1(p->span), u));
+    VF_STOREU(out, VF_MIN(y, VF_SET1(p->high_below)));
+}
+
+FI_INLINE VD uniform53(const uint32_t *w)
+{
+    VD hi, lo;
+    VD_LOAD_PAIRS(w, hi, lo);   /* hi = w0 >> 5 (27 bits), lo = w1 >> 6 (26 bits) */
+    return VD_MUL(VD_ADD(VD_MUL(hi, VD_SET1(0x1p26)), lo), VD_SET1(0x1p-53));
+}
+
+FI_INLINE void uniform_f64_step(const uint32_t *w, double *out, const fi_params_f64 *p)
+{
+    VD y = VD_ADD(VD_SET1(p->low), VD_MUL(VD_SET1(p->span), uniform53(w)));
+    VD_STOREU(out, VD_MIN(y, VD_SET1(p->high_below)));
+}
+
+/* x = Phi^-1((w + 1/2) / 2^32): the half below 1/2 directly, the upper half by symmetry
+ * from ~w, so both tails keep full resolution (|x| reaches 5.9). */
+FI_INLINE void normal_f32_step(const uint32_t *w, float *out, const fi_params_f32 *p)
+{
+    VU x = VU_LOADU(w);
+    VU upper = VU_SRAI(x, 31);                    /* all ones where w >= 2^31 */
+    VU m = VU_XOR(x, upper);                      /* w or ~w, below 2^31 */
+    VF q = VF_MUL(VF_ADD(VF_FROM_I32(m), VF_SET1(0.5f)), VF_SET1(0x1p-32f));
+    VF z = ndtri_lower_f32(q);
+    z = VF_FROM_BITS(VU_XOR(VF_BITS(z), VU_AND(x, VU_SET1(0x80000000u))));
+    VF_STOREU(out, VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z)));
+}
+
+/* x = Phi^-1(u + 2^-54), u the 53-bit uniform: the midpoint of u's cell, never 0 or 1. */
+FI_INLINE void normal_f64_step(const uint32_t *w, double *out, const fi_params_f64 *p)
+{
+    VD u = uniform53(w);
+    MD lower = VD_LT(u, VD_SET1(0.5));
+    VD q = VD_SELECT(lower, VD_ADD(u, VD_SET1(0x1p-54)),
+                     VD_SUB(VD_SUB(VD_SET1(1.0), u), VD_SET1(0x1p-54)));
+    VD z = ndtri_lower_f64(q);
+    z = VD_SELECT(lower, z, VD_SUB(VD_SET1(0.0), z));
+    VD_STOREU(out, VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z)));
+}
+
+/* Inverse CDF of the normal truncated to [a, b]: with v the midpoint uniform,
+ * P = Phi(a) + v (Phi(b) - Phi(a)) and 1 - P = (1 - Phi(b)) + (1 - v)(Phi(b) - Phi(a));
+ * the smaller of the two goes through the lower-half quantile, so neither tail loses
+ * precision to 1 - P. */
+FI_INLINE void truncated_normal_f32_step(const uint32_t *w, float *out, const fi_params_f32 *p)
+{
+    /* v = (2 (w >> 9) + 1) / 2^24 and 1 - v are both exact in float32 */
+    VU k = VU_SRLI(VU_LOADU(w), 9);
+    VF v = VF_MUL(VF_FROM_I32(VU_ADD(VU_ADD(k, k), VU_SET1(1))), VF_SET1(0x1p-24f));
+    VF mass = VF_SET1(p->mass);
+    VF below = VF_ADD(VF_SET1(p->cdf_a), VF_MUL(v, mass));
+    VF above = VF_ADD(VF_SET1(p->sf_b), VF_MUL(VF_SUB(VF_SET1(1.0f), v), mass));
+    MF lower = VF_LT(below, above);
+    VF z = ndtri_lower_f32(VF_SELECT(lower, below, above));
+    z = VF_SELECT(lower, z, VF_SUB(VF_SET1(0.0f), z));
+    z = VF_MAX(VF_MIN(z, VF_SET1(p->b)), VF_SET1(p->a));
+    VF_STOREU(out, VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z)));
+}
+
+FI_INLINE void truncated_normal_f64_step(const uint32_t *w, double *out, const fi_params_f64 *p)
+{
+    VD u = uniform53(w);
+    VD v = VD_ADD(u, VD_SET1(0x1p-54));
+    VD one_minus_v = VD_SUB(VD_SUB(VD_SET1(1.0), u), VD_SET1(0x1p-54));
+    VD mass = VD_SET1(p->mass);
+    VD below = VD_ADD(VD_SET1(p->cdf_a), VD_MUL(v, mass));
+    VD above = VD_ADD(VD_SET1(p->sf_b), VD_MUL(one_minus_v, mass));
+    MD lower = VD_LT(below, above);
+    VD z = ndtri_lower_f64(VD_SELECT(lower, below, above));
+    z = VD_SELECT(lower, z, VD_SUB(VD_SET1(0.0), z));
+    z = VD_MAX(VD_MIN(z, VD_SET1(p->b)), VD_SET1(p->a));
+    VD_STOREU(out, VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z)));
+}
+
+/* ---------------------------------------------------------------- loops over n elements */
+
+/* Whole vectors in place; the last partial vector through a zero-padded copy, so no lane
+ * reads or writes past the caller's buffers. */
+#define FI_DEFINE_TRANSFORM(name, T, PARAMS, WIDTH, WORDS_PER_ELEMENT)                          \
+    static void name(const uint32_t *words, size_t n, const void *params, void *out_)        \
+    {                                                                                          \
+        const PARAMS *p = (const PARAMS *)params;                                              \
+        T *out = (T *)out_;                                                                    \
+        size_t i = 0;                                                                          \
+        for (; i + (WIDTH) <= n; i += (WIDTH))                                                 \
+            name##_step(words + (WORDS_PER_ELEMENT) * i, out + i, p);                          \
+        if (i < n) {                                                                           \
+            uint32_t wpad[(WIDTH) * (WORDS_PER_ELEMENT)] = {0};                                \
+            T opad[WIDTH];                                                                     \
+            memcpy(wpad, words + (WORDS_PER_ELEMENT) * i,                                      \
+                   (n - i) * (WORDS_PER_ELEMENT) * sizeof(uint32_t));                          \
+            name##_step(wpad, opad, p);                                                        \
+            memcpy(out + i, opad, (n - i) * sizeof(T));                                        \
+        }                                                                                      \
+    }
+
+FI_DEFINE_TRANSFORM(uniform_f32, float, fi_params_f32, WF, 1)
+FI_DEFINE_TRANSFORM(uniform_f64, double, fi_params_f64, WD, 2)
+FI_DEFINE_TRANSFORM(normal_f32, float, fi_params_f32, WF, 1)
+FI_DEFINE_TRANSFORM(normal_f64, double, fi_params_f64, WD, 2)
+FI_DEFINE_TRANSFORM(truncated_normal_f32, float, fi_params_f32, WF, 1)
+FI_DEFINE_TRANSFORM(truncated_normal_f64, double, fi_params_f64, WD, 2)
+
+const fi_kernel_table FI_TABLE_NAME = {
+    FI_ISA_NAME,
+    philox_blocks,
+    {
+        {uniform_f32, uniform_f64},
+        {normal_f32, normal_f64},
+        {truncated_normal_f32, truncated_normal_f64},
+    },
+};

@@ -1,0 +1,3 @@
+/* The portable reference kernels: baseline C, built for every target. */
+#include "isa_scalar.h"
+#include "kernel_template.h"

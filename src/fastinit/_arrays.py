@@ -1,0 +1,175 @@
+"""The array side of a call: shape, dtype, out, region and threads, validated before a
+single byte is written, with errors that name the argument."""
+import math
+import operator
+import os
+
+import numpy as np
+
+SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+MAX_DIMS = 64
+# Element indices, times 2 words for float64, must fit the 64-bit word counter.
+MAX_ELEMENTS = 2 ** 62
+
+
+def normalize_shape(shape):
+    """A tuple of non-negative ints from an int or a sequence of ints."""
+    try:
+        dims = (operator.index(shape),)
+    except TypeError:
+        if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+            raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
+        dims = []
+        for d in shape:
+            if isinstance(d, bool):
+                raise TypeError(f"shape must contain ints, got {d!r} in {shape!r}")
+            try:
+                dims.append(operator.index(d))
+            except TypeError:
+                raise TypeError(f"shape must contain ints, got {d!r} in {shape!r}") from None
+        dims = tuple(dims)
+    if isinstance(shape, bool):
+        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
+    if any(d < 0 for d in dims):
+        raise ValueError(f"shape must not have negative dimensions, got {dims}")
+    if len(dims) > MAX_DIMS:
+        raise ValueError(f"shape has {len(dims)} dimensions; at most {MAX_DIMS} are supported")
+    if math.prod(dims) > MAX_ELEMENTS:
+        raise OverflowError(f"shape {dims} has {math.prod(dims)} elements, more than 2**62")
+    return dims
+
+
+def resolve_dtype(dtype, out):
+    """The output dtype: `dtype`, else out's dtype, else float32."""
+    if dtype is None:
+        if out is None:
+            return SUPPORTED_DTYPES[0]
+        dtype = out.dtype if isinstance(out, np.ndarray) else np.float32
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"dtype {dtype!r} is not understood: {e}") from None
+    if dt not in SUPPORTED_DTYPES or not dt.isnative:
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def normalize_region(region, shape):
+    """(start, region_shape) of a tuple of step-1 slices within shape."""
+    if region is None:
+        return (0,) * len(shape), shape
+    if isinstance(region, slice):
+        region = (region,)
+    if not isinstance(region, tuple) or not all(isinstance(s, slice) for s in region):
+        raise TypeError(f"region must be a tuple of slices, got {region!r}")
+    if len(region) > len(shape):
+        raise ValueError(f"region has {len(region)} slices for a shape with {len(shape)} dimensions")
+    start, extent = [], []
+    for axis, dim in enumerate(shape):
+        s = region[axis] if axis < len(region) else slice(None)
+        if s.step is not None and s.step != 1:
+            raise ValueError(f"region[{axis}] has step {s.step!r}; only step 1 is supported")
+        try:
+            lo = 0 if s.start is None else operator.index(s.start)
+            hi = dim if s.stop is None else operator.index(s.stop)
+        except TypeError:
+            raise TypeError(f"region[{axis}] = {s!r} must have int bounds") from None
+        lo += dim if lo < 0 else 0
+        hi += dim if hi < 0 else 0
+        if not 0 <= lo <= hi <= dim:
+            raise ValueError(f"region[{axis}] = {s!r} is out of range for axis {axis} of length {dim}")
+        start.append(lo)
+        extent.append(hi - lo)
+    return tuple(start), tuple(extent)
+
+
+def check_out(out, shape, dtype):
+    """Raises unless out can receive an array of shape and dtype in place."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype or not out.dtype.isnative:
+        raise TypeError(f"out has dtype {out.dtype.str if not out.dtype.isnative else out.dtype}; "
+                        f"expected native {dtype}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}; expected {shape}")
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    if not out.flags.writeable:
+        raise ValueError("out must be writable")
+    if not out.flags.aligned:
+        raise ValueError("out must be aligned")
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+PHYSICAL_MEMORY = _physical_memory()
+
+
+def allocate(shape, dtype):
+    """A new C-contiguous array, refused up front when it cannot fit in memory (rather
+    than left to the kernel's out-of-memory killer once the pages are touched)."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > np.iinfo(np.intp).max:
+        raise OverflowError(f"an array of shape {shape} and dtype {dtype} needs {nbytes} bytes, "
+                            f"more than the address space")
+    if PHYSICAL_MEMORY is not None and nbytes > PHYSICAL_MEMORY:
+        raise MemoryError(f"an array of shape {shape} and dtype {dtype} needs "
+                          f"{nbytes / 2**30:.1f} GiB, more than this machine's "
+                          f"{PHYSICAL_MEMORY / 2**30:.1f} GiB of memory")
+    return np.empty(shape, dtype)
+
+
+def _default_threads():
+    env = os.environ.get("FASTINIT_NUM_THREADS")
+    if env is not None:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ValueError(f"FASTINIT_NUM_THREADS must be a positive integer, got {env!r}") from None
+        if n < 1:
+            raise ValueError(f"FASTINIT_NUM_THREADS must be a positive integer, got {env!r}")
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_cached_threads = None
+
+
+def default_threads():
+    """Threads a call uses when it names none: FASTINIT_NUM_THREADS, else the CPUs this
+    process may run on (re-read in a forked child)."""
+    global _cached_threads
+    if _cached_threads is None:
+        _cached_threads = _default_threads()
+    return _cached_threads
+
+
+def _forget_threads():
+    global _cached_threads
+    _cached_threads = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads)
+
+
+def resolve_threads(threads):
+    if threads is None:
+        return default_threads()
+    if isinstance(threads, bool):
+        raise TypeError(f"threads must be a positive int, got {threads!r}")
+    try:
+        n = operator.index(threads)
+    except TypeError:
+        raise TypeError(f"threads must be a positive int, got {threads!r}") from None
+    if n < 1:
+        raise ValueError(f"threads must be at least 1, got {n}")
+    return min(n, 1024)

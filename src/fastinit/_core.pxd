@@ -1,0 +1,45 @@
+# Declarations of the C core (csrc/fill.h, csrc/dispatch.h, csrc/parallel.h); keep in step.
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+
+cdef extern from "fill.h" nogil:
+    ctypedef struct fi_stream:
+        uint32_t key[2]
+        uint64_t counter_lo
+        uint64_t counter_hi
+
+    enum:
+        FI_MAX_DIMS
+        FI_OK
+        FI_E_DISTRIBUTION
+        FI_E_PARAMS
+        FI_E_RANGE_PRECISION
+        FI_E_TRUNCATION_MASS
+        FI_E_ISA
+        FI_E_SHAPE
+
+    int fi_check_params(int distribution, int dtype, const double params[4])
+    int fi_fill(const fi_stream *stream, int distribution, int dtype, const double params[4],
+                int ndim, const int64_t *shape, const int64_t *region_start,
+                const int64_t *region_shape, void *out, int threads, int isa)
+    int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads,
+                      int isa)
+    void fi_philox4x32(int rounds, const uint32_t ctr[4], const uint32_t key[2],
+                       uint32_t out[4])
+
+cdef extern from "kernels/kernel_table.h" nogil:
+    enum:
+        FI_UNIFORM
+        FI_NORMAL
+        FI_TRUNCATED_NORMAL
+        FI_FLOAT32
+        FI_FLOAT64
+
+cdef extern from "dispatch.h" nogil:
+    enum:
+        FI_N_ISAS
+    unsigned fi_available_isas()
+    int fi_best_isa()
+    const char *fi_isa_name(int isa)
+
+cdef extern from "parallel.h" nogil:
+    void fi_set_helper_budget(int helpers)

@@ -1,0 +1,169 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The boundary to the C core: converts validated Python values to C, calls it without
+the GIL, and turns its status codes into exceptions.  Validation with argument names
+happens in the Python layer (_arrays.py, _schemes.py); the checks here are the last line
+that keeps bad values away from the C code."""
+cimport numpy as cnp
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+
+cnp.import_array()
+
+DISTRIBUTIONS = {"uniform": FI_UNIFORM, "normal": FI_NORMAL,
+                 "truncated_normal": FI_TRUNCATED_NORMAL}
+_DTYPE_CODES = {"float32": FI_FLOAT32, "float64": FI_FLOAT64}
+_PARAM_NAMES = {FI_UNIFORM: "low and high", FI_NORMAL: "mean and std",
+                FI_TRUNCATED_NORMAL: "mean, std, a and b"}
+MAX_DIMS = FI_MAX_DIMS
+
+
+cdef int _isa = fi_best_isa()
+
+
+def _raise_for_status(int status, int distribution, str dtype):
+    """The one place where C status codes become Python exceptions."""
+    if status == FI_OK:
+        return
+    if status == FI_E_PARAMS:
+        raise ValueError(f"invalid parameters ({_PARAM_NAMES.get(distribution, '?')})")
+    if status == FI_E_RANGE_PRECISION:
+        raise ValueError(f"low and high (or mean and std) do not fit in {dtype}: they "
+                         f"overflow or round to the same value")
+    if status == FI_E_TRUNCATION_MASS:
+        raise ValueError(f"the truncation interval [a, b] holds too little probability to "
+                         f"sample in {dtype}; move it closer to the mean")
+    if status == FI_E_ISA:
+        raise RuntimeError("the selected instruction set is not available")
+    if status == FI_E_SHAPE:
+        raise ValueError("region does not fit in shape")
+    raise ValueError(f"unknown distribution or dtype (status {status})")
+
+
+cdef inline void _params_to_c(tuple params, double c_params[4]) except *:
+    cdef Py_ssize_t i
+    for i in range(4):
+        c_params[i] = float(params[i]) if i < len(params) else 0.0
+
+
+def check_params(str distribution, str dtype, tuple params):
+    """Raises ValueError when the C core would refuse (distribution, dtype, params)."""
+    cdef double c_params[4]
+    cdef int dist = DISTRIBUTIONS[distribution]
+    _params_to_c(params, c_params)
+    _raise_for_status(fi_check_params(dist, _DTYPE_CODES[dtype], c_params), dist, dtype)
+
+
+cdef inline void _stream_to_c(tuple key, object counter, fi_stream *stream) except *:
+    stream.key[0] = <uint32_t>key[0]
+    stream.key[1] = <uint32_t>key[1]
+    stream.counter_lo = <uint64_t>(counter & 0xFFFFFFFFFFFFFFFF)
+    stream.counter_hi = <uint64_t>(counter >> 64)
+
+
+def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
+         tuple region_start, tuple region_shape, cnp.ndarray out, int threads):
+    """Fills `out` (C-contiguous, writable, region_shape, float32/float64) with the region
+    of the draw of `shape` that starts at block `counter` of the stream of `key`."""
+    cdef fi_stream stream
+    cdef double c_params[4]
+    cdef int64_t c_shape[FI_MAX_DIMS]
+    cdef int64_t c_start[FI_MAX_DIMS]
+    cdef int64_t c_rshape[FI_MAX_DIMS]
+    cdef int ndim = len(shape), status, i
+    cdef int dist = DISTRIBUTIONS[distribution]
+    cdef str dtype = out.dtype.name
+    cdef int dtype_code = _DTYPE_CODES[dtype]
+    cdef void *data = cnp.PyArray_DATA(out)
+    if ndim < 1 or ndim > FI_MAX_DIMS or len(region_start) != ndim or len(region_shape) != ndim:
+        raise ValueError("shape and region must have between 1 and 64 matching dimensions")
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(out) and cnp.PyArray_ISWRITEABLE(out)
+            and cnp.PyArray_ISALIGNED(out) and cnp.PyArray_ISNOTSWAPPED(out)):
+        raise ValueError("out must be contiguous, writable, aligned and in native byte order")
+    for i in range(ndim):
+        c_shape[i] = shape[i]
+        c_start[i] = region_start[i]
+        c_rshape[i] = region_shape[i]
+        if out.shape[i] != c_rshape[i]:
+            raise ValueError("out has the wrong shape")
+    if out.ndim != ndim:
+        raise ValueError("out has the wrong shape")
+    _stream_to_c(key, counter, &stream)
+    _params_to_c(params, c_params)
+    with nogil:
+        status = fi_fill(&stream, dist, dtype_code, c_params, ndim, c_shape, c_start, c_rshape,
+                         data, threads, _isa)
+    _raise_for_status(status, dist, dtype)
+    return out
+
+
+def random_raw(tuple key, object counter, cnp.ndarray out, int threads):
+    """Fills the uint32 array `out` with the stream's words from block `counter` on."""
+    cdef fi_stream stream
+    cdef int status
+    cdef uint64_t n = out.size
+    cdef uint32_t *data = <uint32_t *>cnp.PyArray_DATA(out)
+    if out.dtype.name != "uint32" or not cnp.PyArray_IS_C_CONTIGUOUS(out):
+        raise ValueError("out must be a contiguous uint32 array")
+    _stream_to_c(key, counter, &stream)
+    with nogil:
+        status = fi_random_raw(&stream, n, data, threads, _isa)
+    _raise_for_status(status, -1, "uint32")
+    return out
+
+
+def philox4x32(counter, key, int rounds=10):
+    """Philox4x32-`rounds` of one block: 4 counter words and 2 key words (uint32 each) in,
+    4 words out, as a uint32 array."""
+    cdef uint32_t c_ctr[4]
+    cdef uint32_t c_key[2]
+    cdef uint32_t c_out[4]
+    cdef int i
+    counter = [int(c) for c in counter]
+    key = [int(k) for k in key]
+    if len(counter) != 4 or len(key) != 2:
+        raise ValueError("counter takes 4 words and key 2 words")
+    if any(not 0 <= w <= 0xFFFFFFFF for w in counter + key):
+        raise ValueError("counter and key words must be in [0, 2**32)")
+    if not 1 <= rounds <= 16:
+        raise ValueError("rounds must be between 1 and 16")
+    for i in range(4):
+        c_ctr[i] = counter[i]
+    for i in range(2):
+        c_key[i] = key[i]
+    fi_philox4x32(rounds, c_ctr, c_key, c_out)
+    import numpy
+    return numpy.array([c_out[0], c_out[1], c_out[2], c_out[3]], dtype=numpy.uint32)
+
+
+def available_isas():
+    """Names of the instruction sets this CPU can run with this build, best last."""
+    cdef unsigned isas = fi_available_isas()
+    return [fi_isa_name(i).decode() for i in range(FI_N_ISAS) if isas & (1u << i)]
+
+
+def best_isa():
+    return fi_isa_name(fi_best_isa()).decode()
+
+
+def get_isa():
+    """The instruction set the kernels run on now."""
+    return fi_isa_name(_isa).decode()
+
+
+def set_isa(str name):
+    """Runs the kernels on instruction set `name` (results are identical on all of them)."""
+    global _isa
+    cdef unsigned isas = fi_available_isas()
+    for i in range(FI_N_ISAS):
+        if fi_isa_name(i).decode() == name:
+            if not isas & (1u << i):
+                raise RuntimeError(f"instruction set {name!r} is not available on this CPU "
+                                   f"(available: {', '.join(available_isas())})")
+            _isa = i
+            return
+    raise ValueError(f"unknown instruction set {name!r}; expected one of "
+                     f"{', '.join(fi_isa_name(i).decode() for i in range(FI_N_ISAS))}")
+
+
+def set_helper_budget(int helpers):
+    """Caps the helper threads alive at once across all concurrent calls."""
+    fi_set_helper_budget(helpers)

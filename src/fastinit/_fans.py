@@ -1,0 +1,93 @@
+"""Fans and gains: how many inputs and outputs a weight tensor connects, and the gain a
+nonlinearity asks for.  The definitions follow torch.nn.init (gains, layout="torch") and
+Keras / JAX (layout="in_out", in_axis / out_axis)."""
+import math
+import numbers
+import operator
+
+LAYOUTS = ("in_out", "torch")
+
+# layout -> (in_axis, out_axis)
+_LAYOUT_AXES = {"in_out": (-2, -1), "torch": (1, 0)}
+
+
+def _axes(value, ndim, name):
+    """A normalized tuple of axes from an int or a sequence of ints (JAX semantics)."""
+    try:
+        axes = (operator.index(value),)
+    except TypeError:
+        try:
+            axes = tuple(operator.index(a) for a in value)
+        except TypeError:
+            raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}") from None
+    normalized = []
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"{name}={value!r} is out of range for a shape with {ndim} dimensions")
+        normalized.append(axis % ndim)
+    return tuple(normalized)
+
+
+def compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None):
+    """compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None) -> (fan_in, fan_out)
+
+    layout="in_out": shape is (*kernel, fan_in, fan_out), the NumPy / Keras / JAX convention
+        (y = x @ W); fan_in = shape[-2] * prod(kernel), fan_out = shape[-1] * prod(kernel).
+    layout="torch": shape is (fan_out, fan_in, *kernel), torch.nn's convention;
+        fan_in = shape[1] * prod(kernel), fan_out = shape[0] * prod(kernel).
+    in_axis / out_axis (an int or a sequence of ints, as in jax.nn.initializers) name the
+        input and output axes of any other layout; every remaining axis is receptive field.
+
+    Raises ValueError for fewer than 2 dimensions (pass fan_in= and fan_out= to the scheme
+    instead) and for unknown layouts.
+    """
+    shape = tuple(operator.index(d) for d in shape)
+    ndim = len(shape)
+    if layout not in _LAYOUT_AXES:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if ndim < 2:
+        raise ValueError(f"fans need a shape with at least 2 dimensions, got {shape}; "
+                         f"pass fan_in= and fan_out= explicitly")
+    default_in, default_out = _LAYOUT_AXES[layout]
+    in_axes = _axes(default_in if in_axis is None else in_axis, ndim, "in_axis")
+    out_axes = _axes(default_out if out_axis is None else out_axis, ndim, "out_axis")
+    if set(in_axes) & set(out_axes):
+        raise ValueError(f"in_axis {in_axis!r} and out_axis {out_axis!r} overlap")
+    receptive = math.prod(d for i, d in enumerate(shape) if i not in in_axes and i not in out_axes)
+    fan_in = math.prod(shape[i] for i in in_axes) * receptive
+    fan_out = math.prod(shape[i] for i in out_axes) * receptive
+    return fan_in, fan_out
+
+
+# torch.nn.init.calculate_gain's table
+_UNIT_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+              "conv_transpose2d", "conv_transpose3d", "sigmoid")
+NONLINEARITIES = _UNIT_GAIN + ("tanh", "relu", "leaky_relu", "selu")
+
+
+def calculate_gain(nonlinearity, param=None):
+    """calculate_gain(nonlinearity, param=None) -> float, torch.nn.init's gain table.
+
+    linear, conv*, conv_transpose*, sigmoid: 1;  tanh: 5/3;  relu: sqrt(2);
+    leaky_relu: sqrt(2 / (1 + negative_slope**2)), negative_slope = param (default 0.01);
+    selu: 3/4.
+    """
+    if nonlinearity in _UNIT_GAIN:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, numbers.Real) and not isinstance(param, bool):
+            slope = float(param)
+        else:
+            raise ValueError(f"negative_slope {param!r} is not a valid number")
+        if not math.isfinite(slope):
+            raise ValueError(f"negative_slope must be finite, got {param!r}")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}; expected one of {NONLINEARITIES}")
