@@ -20,28 +20,50 @@
 
 /* ---------------------------------------------------------------- Philox, WF blocks at a time */
 
+/* U independent groups of WF blocks per iteration: one group alone is a chain of 10
+ * dependent multiply rounds, so interleaving groups is what fills the pipelines. */
+#ifndef FI_PHILOX_GROUPS
+#  define FI_PHILOX_GROUPS 4
+#endif
+
+FI_INLINE void philox_groups(const uint32_t key[2], uint32_t c0, uint32_t c1, uint32_t c2,
+                             uint32_t c3, uint32_t *words, const int groups)
+{
+    const VU m0 = VU_SET1(FI_PHILOX_M0), m1 = VU_SET1(FI_PHILOX_M1);
+    VU x0[FI_PHILOX_GROUPS], x1[FI_PHILOX_GROUPS], x2[FI_PHILOX_GROUPS], x3[FI_PHILOX_GROUPS];
+    uint32_t k0 = key[0], k1 = key[1];
+    /* lane l of group g holds the counter (c0 + g WF + l, c1, c2, c3) */
+    for (int g = 0; g < groups; g++) {
+        x0[g] = VU_ADD(VU_SET1(c0 + (uint32_t)(g * WF)), VU_LANES());
+        x1[g] = VU_SET1(c1);
+        x2[g] = VU_SET1(c2);
+        x3[g] = VU_SET1(c3);
+    }
+    for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
+        if (r > 0) { k0 += FI_PHILOX_W0; k1 += FI_PHILOX_W1; }
+        const VU kv0 = VU_SET1(k0), kv1 = VU_SET1(k1);
+        for (int g = 0; g < groups; g++) {
+            VU hi0, lo0, hi1, lo1;
+            VU_MULHILO(x0[g], m0, hi0, lo0);
+            VU_MULHILO(x2[g], m1, hi1, lo1);
+            x0[g] = VU_XOR(VU_XOR(hi1, x1[g]), kv0);
+            x1[g] = lo1;
+            x2[g] = VU_XOR(VU_XOR(hi0, x3[g]), kv1);
+            x3[g] = lo0;
+        }
+    }
+    for (int g = 0; g < groups; g++)
+        VU_STORE_BLOCKS(words + 4 * WF * g, x0[g], x1[g], x2[g], x3[g]);
+}
+
 static void philox_blocks(const uint32_t key[2], uint32_t c0, uint32_t c1, uint32_t c2,
                           uint32_t c3, size_t nblocks, uint32_t *words)
 {
     size_t j = 0;
-    const VU m0 = VU_SET1(FI_PHILOX_M0), m1 = VU_SET1(FI_PHILOX_M1);
-    for (; j + WF <= nblocks; j += WF) {
-        /* one lane per block: lane l holds counter (c0 + j + l, c1, c2, c3) */
-        VU x0 = VU_ADD(VU_SET1(c0 + (uint32_t)j), VU_LANES());
-        VU x1 = VU_SET1(c1), x2 = VU_SET1(c2), x3 = VU_SET1(c3);
-        uint32_t k0 = key[0], k1 = key[1];
-        for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
-            VU hi0, lo0, hi1, lo1;
-            if (r > 0) { k0 += FI_PHILOX_W0; k1 += FI_PHILOX_W1; }
-            VU_MULHILO(x0, m0, hi0, lo0);
-            VU_MULHILO(x2, m1, hi1, lo1);
-            x0 = VU_XOR(VU_XOR(hi1, x1), VU_SET1(k0));
-            x1 = lo1;
-            x2 = VU_XOR(VU_XOR(hi0, x3), VU_SET1(k1));
-            x3 = lo0;
-        }
-        VU_STORE_BLOCKS(words + 4 * j, x0, x1, x2, x3);
-    }
+    for (; j + FI_PHILOX_GROUPS * WF <= nblocks; j += FI_PHILOX_GROUPS * WF)
+        philox_groups(key, c0 + (uint32_t)j, c1, c2, c3, words + 4 * j, FI_PHILOX_GROUPS);
+    for (; j + WF <= nblocks; j += WF)
+        philox_groups(key, c0 + (uint32_t)j, c1, c2, c3, words + 4 * j, 1);
     for (; j < nblocks; j++) {
         const uint32_t ctr[4] = {c0 + (uint32_t)j, c1, c2, c3};
         fi_philox4x32_r(FI_PHILOX_ROUNDS, ctr, key, words + 4 * j);
@@ -50,23 +72,28 @@ static void philox_blocks(const uint32_t key[2], uint32_t c0, uint32_t c1, uint3
 
 /* ---------------------------------------------------------------- natural logarithm, x > 0 normal */
 
-/* log x = k ln2 + log m with m in [sqrt(1/2), sqrt(2)), and log m = 2 atanh(s),
- * s = (m - 1) / (m + 1), summed as the series 2 s (1 + s^2/3 + s^4/5 + ...); |s| <= 0.1716
- * so 5 terms reach float precision and 11 terms double precision. */
+/* log x = k ln2 + log m with m in [sqrt(1/2), sqrt(2)) (the exponent split of fdlibm's
+ * logf).  float32: log m = f P(f), f = m - 1, P of degree 9 from tools/fit_log1p.py
+ * (abs. error 3.7e-8, and no division, which is the scarce unit here).  float64:
+ * log m = 2 atanh(s), s = (m - 1) / (m + 1), summed as 2 s (1 + s^2/3 + s^4/5 + ...) to
+ * 11 terms (|s| <= 0.1716). */
 FI_INLINE VF log_f32(VF x)
 {
     VU ix = VU_ADD(VF_BITS(x), VU_SET1(0x3f800000u - 0x3f3504f3u));
     VF k = VF_SUB(VF_FROM_I32(VU_SRLI(ix, 23)), VF_SET1(127.0f));
     VF m = VF_FROM_BITS(VU_ADD(VU_AND(ix, VU_SET1(0x007fffffu)), VU_SET1(0x3f3504f3u)));
-    VF s = VF_DIV(VF_SUB(m, VF_SET1(1.0f)), VF_ADD(m, VF_SET1(1.0f)));
-    VF z = VF_MUL(s, s);
-    VF p = VF_SET1((float)(1.0 / 9));
-    p = VF_ADD(VF_MUL(p, z), VF_SET1((float)(1.0 / 7)));
-    p = VF_ADD(VF_MUL(p, z), VF_SET1((float)(1.0 / 5)));
-    p = VF_ADD(VF_MUL(p, z), VF_SET1((float)(1.0 / 3)));
-    p = VF_ADD(VF_MUL(p, z), VF_SET1(1.0f));
-    VF two_s = VF_ADD(s, s);
-    return VF_ADD(VF_MUL(k, VF_SET1(0.693147180559945309f)), VF_MUL(two_s, p));
+    VF f = VF_SUB(m, VF_SET1(1.0f));
+    VF p = VF_SET1(-0x1.34d474p-4f);
+    p = VF_ADD(VF_MUL(p, f), VF_SET1(0x1.0517b6p-3f));
+    p = VF_ADD(VF_MUL(p, f), VF_SET1(-0x1.0e508ep-3f));
+    p = VF_ADD(VF_MUL(p, f), VF_SET1(0x1.22de96p-3f));
+    p = VF_ADD(VF_MUL(p, f), VF_SET1(-0x1.544e74p-3f));
+    p = VF_ADD(VF_MUL(p, f), VF_SET1(0x1.999fa8p-3f));
+    p = VF_ADD(VF_MUL(p, f), VF_SET1(-0x1.000354p-2f));
+    p = VF_ADD(VF_MUL(p, f), VF_SET1(0x1.555556p-2f));
+    p = VF_ADD(VF_MUL(p, f), VF_SET1(-0x1.fffffap-2f));
+    p = VF_ADD(VF_MUL(p, f), VF_SET1(1.0f));
+    return VF_ADD(VF_MUL(k, VF_SET1(0.693147180559945309f)), VF_MUL(f, p));
 }
 
 FI_INLINE VD log_f64(VD x)
@@ -115,23 +142,25 @@ FI_INLINE VF ndtri_lower_f32(VF q)
     VF r = VF_SUB(VF_SET1(0.180625f), VF_MUL(t, t));
     VF num = FI_POLY4F(r, 59.10937472f, 159.29113202f, 50.434271938f, 3.3871327179f);
     VF den = FI_POLY4F(r, 67.18756360f, 78.757757664f, 17.895169469f, 1.0f);
-    VF x = VF_DIV(VF_MUL(t, num), den);
+    num = VF_MUL(t, num);
     MF tail = VF_LT(q, VF_SET1(0.075f));
     if (MF_ANY(tail)) {
         VF rt = VF_SQRT(VF_SUB(VF_SET1(0.0f), log_f32(q)));
         VF r1 = VF_SUB(rt, VF_SET1(1.6f));
-        VF xt = VF_DIV(FI_POLY4F(r1, 0.17023821103f, 1.3067284816f, 2.75681539f, 1.4234372777f),
-                       FI_POLY3F(r1, 0.12021132975f, 0.73700164250f, 1.0f));
+        VF num_t = FI_POLY4F(r1, 0.17023821103f, 1.3067284816f, 2.75681539f, 1.4234372777f);
+        VF den_t = FI_POLY3F(r1, 0.12021132975f, 0.73700164250f, 1.0f);
         MF far = VF_LT(VF_SET1(5.0f), rt);
         if (MF_ANY(far)) {
             VF r2 = VF_SUB(rt, VF_SET1(5.0f));
-            VF xf = VF_DIV(FI_POLY4F(r2, 0.017337203997f, 0.42868294337f, 3.081226386f, 6.657904643f),
-                           FI_POLY3F(r2, 0.012258202635f, 0.24197894225f, 1.0f));
-            xt = VF_SELECT(far, xf, xt);
+            num_t = VF_SELECT(far, FI_POLY4F(r2, 0.017337203997f, 0.42868294337f, 3.081226386f,
+                                             6.657904643f), num_t);
+            den_t = VF_SELECT(far, FI_POLY3F(r2, 0.012258202635f, 0.24197894225f, 1.0f), den_t);
         }
-        x = VF_SELECT(tail, VF_SUB(VF_SET1(0.0f), xt), x);
+        num = VF_SELECT(tail, VF_SUB(VF_SET1(0.0f), num_t), num);
+        den = VF_SELECT(tail, den_t, den);
     }
-    return x;
+    /* one division for whichever branch each lane took; -(n / d) == (-n) / d exactly */
+    return VF_DIV(num, den);
 }
 
 #define FI_POLY8D(r, c7, c6, c5, c4, c3, c2, c1, c0) \
@@ -151,35 +180,35 @@ FI_INLINE VD ndtri_lower_f64(VD q)
                        3.9307895800092710610e+4, 2.1213794301586595867e+4,
                        5.3941960214247511077e+3, 6.8718700749205790830e+2,
                        4.2313330701600911252e+1, 1.0);
-    VD x = VD_DIV(VD_MUL(t, num), den);
+    num = VD_MUL(t, num);
     MD tail = VD_LT(q, VD_SET1(0.075));
     if (MD_ANY(tail)) {
         VD rt = VD_SQRT(VD_SUB(VD_SET1(0.0), log_f64(q)));
         VD r1 = VD_SUB(rt, VD_SET1(1.6));
-        VD xt = VD_DIV(FI_POLY8D(r1, 7.74545014278341407640e-4, 2.27238449892691845833e-2,
+        VD num_t = FI_POLY8D(r1, 7.74545014278341407640e-4, 2.27238449892691845833e-2,
                                  2.41780725177450611770e-1, 1.27045825245236838258e+0,
                                  3.64784832476320460504e+0, 5.76949722146069140550e+0,
-                                 4.63033784615654529590e+0, 1.42343711074968357734e+0),
-                       FI_POLY8D(r1, 1.05075007164441684324e-9, 5.47593808499534494600e-4,
+                                 4.63033784615654529590e+0, 1.42343711074968357734e+0);
+        VD den_t = FI_POLY8D(r1, 1.05075007164441684324e-9, 5.47593808499534494600e-4,
                                  1.51986665636164571966e-2, 1.48103976427480074590e-1,
                                  6.89767334985100004550e-1, 1.67638483018380384940e+0,
-                                 2.05319162663775882187e+0, 1.0));
+                                 2.05319162663775882187e+0, 1.0);
         MD far = VD_LT(VD_SET1(5.0), rt);
         if (MD_ANY(far)) {
             VD r2 = VD_SUB(rt, VD_SET1(5.0));
-            VD xf = VD_DIV(FI_POLY8D(r2, 2.01033439929228813265e-7, 2.71155556874348757815e-5,
+            num_t = VD_SELECT(far, FI_POLY8D(r2, 2.01033439929228813265e-7, 2.71155556874348757815e-5,
                                      1.24266094738807843860e-3, 2.65321895265761230930e-2,
                                      2.96560571828504891230e-1, 1.78482653991729133580e+0,
-                                     5.46378491116411436990e+0, 6.65790464350110377720e+0),
-                           FI_POLY8D(r2, 2.04426310338993978564e-15, 1.42151175831644588870e-7,
+                                     5.46378491116411436990e+0, 6.65790464350110377720e+0), num_t);
+            den_t = VD_SELECT(far, FI_POLY8D(r2, 2.04426310338993978564e-15, 1.42151175831644588870e-7,
                                      1.84631831751005468180e-5, 7.86869131145613259100e-4,
                                      1.48753612908506148525e-2, 1.36929880922735805310e-1,
-                                     5.99832206555887937690e-1, 1.0));
-            xt = VD_SELECT(far, xf, xt);
+                                     5.99832206555887937690e-1, 1.0), den_t);
         }
-        x = VD_SELECT(tail, VD_SUB(VD_SET1(0.0), xt), x);
+        num = VD_SELECT(tail, VD_SUB(VD_SET1(0.0), num_t), num);
+        den = VD_SELECT(tail, den_t, den);
     }
-    return x;
+    return VD_DIV(num, den);
 }
 
 /* ---------------------------------------------------------------- one vector of elements */

@@ -1,0 +1,188 @@
+/* C tests of the core: Random123 known answers, the stream layout across 32- and 64-bit
+ * counter carries, every ISA's kernels against the scalar reference at edge sizes, and
+ * fi_fill's region/thread invariance.  Usage: test_core PATH/TO/philox_kat_vectors.txt */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "fill.h"
+#include "philox.h"
+
+static int failures = 0, checks = 0;
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        checks++;                                                          \
+        if (!(cond)) {                                                     \
+            failures++;                                                    \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fprintf(stderr, "\n");                                         \
+        }                                                                  \
+    } while (0)
+
+static void test_known_answers(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    int n = 0;
+    CHECK(f != NULL, "cannot open %s", path);
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        unsigned r, c[4], k[2], e[4];
+        if (sscanf(line, "philox4x32 %u %x %x %x %x %x %x %x %x %x %x", &r, &c[0], &c[1], &c[2],
+                   &c[3], &k[0], &k[1], &e[0], &e[1], &e[2], &e[3]) != 11)
+            continue;
+        uint32_t ctr[4] = {c[0], c[1], c[2], c[3]}, key[2] = {k[0], k[1]}, out[4];
+        fi_philox4x32((int)r, ctr, key, out);
+        for (int i = 0; i < 4; i++) CHECK(out[i] == e[i], "KAT line %d word %d", n, i);
+        n++;
+    }
+    fclose(f);
+    CHECK(n == 6, "expected 6 philox4x32 KAT lines, read %d", n);
+}
+
+/* Words of blocks start..start+nblocks-1 through the block function, 128-bit counter by hand. */
+static void reference_words(const fi_stream *s, uint64_t nblocks, uint32_t *out)
+{
+    for (uint64_t b = 0; b < nblocks; b++) {
+        uint64_t lo = s->counter_lo + b, hi = s->counter_hi + (lo < b);
+        uint32_t ctr[4] = {(uint32_t)lo, (uint32_t)(lo >> 32), (uint32_t)hi, (uint32_t)(hi >> 32)};
+        fi_philox4x32(10, ctr, s->key, out + 4 * b);
+    }
+}
+
+static void test_stream_carries(void)
+{
+    const uint64_t starts[][2] = {{0, 0}, {0xFFFFFFF0u, 0}, {0xFFFFFFFFFFFFFFF0u, 0},
+                                  {0xFFFFFFFFFFFFFFF0u, 0xFFFFFFFFu}, {0x1FFFFFFF3u, 7}};
+    enum { NB = 300 };
+    static uint32_t got[4 * NB], want[4 * NB];
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++)
+        for (int isa = 0; isa < FI_N_ISAS; isa++) {
+            if (!fi_kernels_for(isa)) continue;
+            fi_stream s = {{0xDEADBEEFu, 0x01234567u}, starts[i][0], starts[i][1]};
+            reference_words(&s, NB, want);
+            for (int threads = 1; threads <= 3; threads += 2) {
+                memset(got, 0, sizeof got);
+                CHECK(fi_random_raw(&s, 4 * NB - 3, got, threads, isa) == FI_OK, "random_raw");
+                CHECK(memcmp(got, want, (4 * NB - 3) * 4) == 0 && got[4 * NB - 3] == 0,
+                      "stream words at start %zu on %s, %d threads", i, fi_isa_name(isa), threads);
+            }
+        }
+}
+
+static void test_kernels_match_scalar(void)
+{
+    const size_t sizes[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65,
+                            127, 128, 129, 1000, 2047, 2048, 2049};
+    enum { MAXN = 2049, GUARD = 16 };
+    static uint32_t words[2 * MAXN + 8];
+    static double ref[MAXN + GUARD], out[MAXN + GUARD];
+    const fi_kernel_table *scalar = fi_kernels_for(FI_ISA_SCALAR);
+    const uint32_t key[2] = {42, 4242};
+    /* words for the transforms: a stretch of the stream with both tails well covered */
+    scalar->philox_blocks(key, 0, 0, 0, 0, (2 * MAXN + 8) / 4, words);
+    words[0] = 0; words[1] = 0xFFFFFFFFu; words[2] = 0x7FFFFFFFu; words[3] = 0x80000000u;
+    fi_params_f32 p32 = {.low = -0.5f, .span = 1.25f, .high_below = 0.74999994f, .mean = 0.25f,
+                         .std = 1.5f, .a = -1.0f, .b = 3.0f, .cdf_a = 0.15865525f,
+                         .sf_b = 0.0013498980f, .mass = 0.83999474f};
+    fi_params_f64 p64 = {.low = -0.5, .span = 1.25, .high_below = 0.7499999999999999, .mean = 0.25,
+                         .std = 1.5, .a = -1.0, .b = 3.0, .cdf_a = 0.15865525393145707,
+                         .sf_b = 0.0013498980316301, .mass = 0.8399947444554128};
+    for (int isa = 1; isa < FI_N_ISAS; isa++) {
+        const fi_kernel_table *k = fi_kernels_for(isa);
+        if (!k) continue;
+        for (int d = 0; d < 3; d++)
+            for (int t = 0; t < 2; t++)
+                for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+                    for (int offset = 0; offset < 2; offset++) {
+                        size_t n = sizes[i];
+                        const void *p = t ? (const void *)&p64 : (const void *)&p32;
+                        size_t bytes = n * (t ? 8 : 4);
+                        memset(ref, 0xA5, sizeof ref);
+                        memset(out, 0xA5, sizeof out);
+                        scalar->transform[d][t](words + offset, n, p, ref);
+                        k->transform[d][t](words + offset, n, p, out);
+                        CHECK(memcmp(ref, out, bytes + GUARD * 4) == 0,
+                              "%s dist %d dtype %d n %zu offset %d differs from scalar (or wrote past n)",
+                              k->name, d, t, n, offset);
+                    }
+        /* Philox itself, across a c0 wrap handled by the caller and odd block counts */
+        static uint32_t a[4 * 200 + 4], b[4 * 200 + 4];
+        for (size_t nb = 0; nb <= 200; nb += 13) {
+            memset(a, 0, sizeof a);
+            memset(b, 0, sizeof b);
+            scalar->philox_blocks(key, 0xFFFFFF00u, 5, 6, 7, nb, a);
+            k->philox_blocks(key, 0xFFFFFF00u, 5, 6, 7, nb, b);
+            CHECK(memcmp(a, b, sizeof a) == 0, "%s philox_blocks n=%zu", k->name, nb);
+        }
+    }
+}
+
+static void test_fill_region_and_threads(void)
+{
+    enum { R = 37, C = 53 };
+    const int64_t shape[2] = {R, C}, zero[2] = {0, 0};
+    static double full[R * C], part[R * C], again[R * C];
+    fi_stream s = {{7, 11}, 0xFFFFFFF0u, 0};   /* the draw crosses a c0 wrap */
+    const double params[3][4] = {{-2, 3, 0, 0}, {1, 2, 0, 0}, {0, 1, -0.5, 2.5}};
+    for (int d = 0; d < 3; d++)
+        for (int t = 0; t < 2; t++) {
+            size_t es = t ? 8 : 4;
+            CHECK(fi_fill(&s, d, t, params[d], 2, shape, zero, shape, full, 1, FI_ISA_SCALAR) == FI_OK, "fill");
+            for (int isa = 0; isa < FI_N_ISAS; isa++) {
+                if (!fi_kernels_for(isa)) continue;
+                for (int threads = 1; threads <= 7; threads += 2) {
+                    CHECK(fi_fill(&s, d, t, params[d], 2, shape, zero, shape, again, threads, isa) == FI_OK, "fill");
+                    CHECK(memcmp(full, again, R * C * es) == 0, "threads %d isa %d", threads, isa);
+                }
+                const int64_t starts[][2] = {{0, 0}, {3, 5}, {36, 0}, {10, 52}, {0, 17}};
+                const int64_t extents[][2] = {{R, C}, {20, 31}, {1, C}, {27, 1}, {R, 0}};
+                for (int r = 0; r < 5; r++) {
+                    CHECK(fi_fill(&s, d, t, params[d], 2, shape, starts[r], extents[r], part, 3, isa) == FI_OK, "region");
+                    int same = 1;
+                    for (int64_t i = 0; i < extents[r][0]; i++)
+                        for (int64_t j = 0; j < extents[r][1]; j++) {
+                            size_t src = (size_t)((starts[r][0] + i) * C + starts[r][1] + j);
+                            size_t dst = (size_t)(i * extents[r][1] + j);
+                            same &= memcmp((char *)full + src * es, (char *)part + dst * es, es) == 0;
+                        }
+                    CHECK(same, "region %d of dist %d dtype %d isa %d", r, d, t, isa);
+                }
+            }
+        }
+    const int64_t bad_start[2] = {0, 50}, bad_extent[2] = {1, 4};
+    CHECK(fi_fill(&s, 0, 0, params[0], 2, shape, bad_start, bad_extent, part, 1, 0) == FI_E_SHAPE,
+          "region past the end is refused");
+}
+
+static void test_parameter_checks(void)
+{
+    const double bad_uniform[4] = {1, 1, 0, 0}, bad_std[4] = {0, -1, 0, 0},
+                 far_tail[4] = {0, 1, 40, 41}, collapse[4] = {1, 1 + 1e-12, 0, 0},
+                 ok_trunc[4] = {0, 1, -2, 2};
+    CHECK(fi_check_params(0, 0, bad_uniform) == FI_E_PARAMS, "low == high");
+    CHECK(fi_check_params(1, 1, bad_std) == FI_E_PARAMS, "negative std");
+    CHECK(fi_check_params(2, 0, far_tail) == FI_E_TRUNCATION_MASS, "mass underflow float32");
+    CHECK(fi_check_params(0, 0, collapse) == FI_E_RANGE_PRECISION, "collapse in float32");
+    CHECK(fi_check_params(0, 1, collapse) == FI_OK, "distinct in float64");
+    CHECK(fi_check_params(2, 1, ok_trunc) == FI_OK, "truncated ok");
+    CHECK(fi_check_params(3, 0, ok_trunc) == FI_E_DISTRIBUTION, "unknown distribution");
+    CHECK(fi_kernels_for(99) == NULL && fi_kernels_for(-1) == NULL, "no table for bad ISA");
+}
+
+int main(int argc, char **argv)
+{
+    printf("available ISAs:");
+    for (int isa = 0; isa < FI_N_ISAS; isa++)
+        if (fi_kernels_for(isa)) printf(" %s", fi_isa_name(isa));
+    printf("\n");
+    test_known_answers(argc > 1 ? argv[1] : "tests/data/philox_kat_vectors.txt");
+    test_stream_carries();
+    test_kernels_match_scalar();
+    test_fill_region_and_threads();
+    test_parameter_checks();
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures != 0;
+}
