@@ -6,7 +6,8 @@ import os
 
 import numpy as np
 
-SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+FLOAT32, FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
+SUPPORTED_DTYPES = (FLOAT32, FLOAT64)
 MAX_DIMS = 64
 # Element indices, times 2 words for float64, must fit the 64-bit word counter.
 MAX_ELEMENTS = 2 ** 62
@@ -14,6 +15,9 @@ MAX_ELEMENTS = 2 ** 62
 
 def normalize_shape(shape):
     """A tuple of non-negative ints from an int or a sequence of ints."""
+    if type(shape) is tuple and all(type(d) is int and 0 <= d <= MAX_ELEMENTS for d in shape):
+        if len(shape) <= MAX_DIMS and math.prod(shape) <= MAX_ELEMENTS:
+            return shape                 # the common case, checked cheaply
     try:
         dims = (operator.index(shape),)
     except TypeError:
@@ -32,6 +36,8 @@ def normalize_shape(shape):
         raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
     if any(d < 0 for d in dims):
         raise ValueError(f"shape must not have negative dimensions, got {dims}")
+    if any(d > MAX_ELEMENTS for d in dims):
+        raise OverflowError(f"shape {dims} has a dimension larger than 2**62")
     if len(dims) > MAX_DIMS:
         raise ValueError(f"shape has {len(dims)} dimensions; at most {MAX_DIMS} are supported")
     if math.prod(dims) > MAX_ELEMENTS:
@@ -41,10 +47,15 @@ def normalize_shape(shape):
 
 def resolve_dtype(dtype, out):
     """The output dtype: `dtype`, else out's dtype, else float32."""
+    if dtype is None and out is None:
+        return FLOAT32
     if dtype is None:
-        if out is None:
-            return SUPPORTED_DTYPES[0]
-        dtype = out.dtype if isinstance(out, np.ndarray) else np.float32
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        if out.dtype not in SUPPORTED_DTYPES or not out.dtype.isnative:
+            raise TypeError(f"out has dtype {out.dtype.str}; expected float32 or float64 in "
+                            f"native byte order")
+        return out.dtype
     try:
         dt = np.dtype(dtype)
     except TypeError as e:
@@ -108,13 +119,14 @@ def _physical_memory():
 
 
 PHYSICAL_MEMORY = _physical_memory()
+MAX_BYTES = int(np.iinfo(np.intp).max)
 
 
 def allocate(shape, dtype):
     """A new C-contiguous array, refused up front when it cannot fit in memory (rather
     than left to the kernel's out-of-memory killer once the pages are touched)."""
     nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes > np.iinfo(np.intp).max:
+    if nbytes > MAX_BYTES:
         raise OverflowError(f"an array of shape {shape} and dtype {dtype} needs {nbytes} bytes, "
                             f"more than the address space")
     if PHYSICAL_MEMORY is not None and nbytes > PHYSICAL_MEMORY:

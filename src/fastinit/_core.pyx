@@ -10,7 +10,6 @@ cnp.import_array()
 
 DISTRIBUTIONS = {"uniform": FI_UNIFORM, "normal": FI_NORMAL,
                  "truncated_normal": FI_TRUNCATED_NORMAL}
-_DTYPE_CODES = {"float32": FI_FLOAT32, "float64": FI_FLOAT64}
 _PARAM_NAMES = {FI_UNIFORM: "low and high", FI_NORMAL: "mean and std",
                 FI_TRUNCATED_NORMAL: "mean, std, a and b"}
 MAX_DIMS = FI_MAX_DIMS
@@ -19,7 +18,17 @@ MAX_DIMS = FI_MAX_DIMS
 cdef int _isa = fi_best_isa()
 
 
-def _raise_for_status(int status, int distribution, str dtype):
+cdef int _dtype_code(object dtype) except -1:
+    """FI_FLOAT32 / FI_FLOAT64 for a float32 / float64 numpy dtype (validated upstream)."""
+    cdef int itemsize = dtype.itemsize
+    if itemsize == 4:
+        return FI_FLOAT32
+    if itemsize == 8:
+        return FI_FLOAT64
+    raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+
+
+def _raise_for_status(int status, int distribution, object dtype):
     """The one place where C status codes become Python exceptions."""
     if status == FI_OK:
         return
@@ -44,12 +53,12 @@ cdef inline void _params_to_c(tuple params, double c_params[4]) except *:
         c_params[i] = float(params[i]) if i < len(params) else 0.0
 
 
-def check_params(str distribution, str dtype, tuple params):
+def check_params(str distribution, object dtype, tuple params):
     """Raises ValueError when the C core would refuse (distribution, dtype, params)."""
     cdef double c_params[4]
     cdef int dist = DISTRIBUTIONS[distribution]
     _params_to_c(params, c_params)
-    _raise_for_status(fi_check_params(dist, _DTYPE_CODES[dtype], c_params), dist, dtype)
+    _raise_for_status(fi_check_params(dist, _dtype_code(dtype), c_params), dist, dtype)
 
 
 cdef inline void _stream_to_c(tuple key, object counter, fi_stream *stream) except *:
@@ -70,9 +79,15 @@ def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
     cdef int64_t c_rshape[FI_MAX_DIMS]
     cdef int ndim = len(shape), status, i
     cdef int dist = DISTRIBUTIONS[distribution]
-    cdef str dtype = out.dtype.name
-    cdef int dtype_code = _DTYPE_CODES[dtype]
+    cdef int typenum = cnp.PyArray_TYPE(out)
+    cdef int dtype_code
     cdef void *data = cnp.PyArray_DATA(out)
+    if typenum == cnp.NPY_FLOAT32:
+        dtype_code = FI_FLOAT32
+    elif typenum == cnp.NPY_FLOAT64:
+        dtype_code = FI_FLOAT64
+    else:
+        raise TypeError(f"out must be float32 or float64, got {out.dtype}")
     if ndim < 1 or ndim > FI_MAX_DIMS or len(region_start) != ndim or len(region_shape) != ndim:
         raise ValueError("shape and region must have between 1 and 64 matching dimensions")
     if not (cnp.PyArray_IS_C_CONTIGUOUS(out) and cnp.PyArray_ISWRITEABLE(out)
@@ -91,7 +106,7 @@ def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
     with nogil:
         status = fi_fill(&stream, dist, dtype_code, c_params, ndim, c_shape, c_start, c_rshape,
                          data, threads, _isa)
-    _raise_for_status(status, dist, dtype)
+    _raise_for_status(status, dist, out.dtype)
     return out
 
 
@@ -101,12 +116,12 @@ def random_raw(tuple key, object counter, cnp.ndarray out, int threads):
     cdef int status
     cdef uint64_t n = out.size
     cdef uint32_t *data = <uint32_t *>cnp.PyArray_DATA(out)
-    if out.dtype.name != "uint32" or not cnp.PyArray_IS_C_CONTIGUOUS(out):
+    if cnp.PyArray_TYPE(out) != cnp.NPY_UINT32 or not cnp.PyArray_IS_C_CONTIGUOUS(out):
         raise ValueError("out must be a contiguous uint32 array")
     _stream_to_c(key, counter, &stream)
     with nogil:
         status = fi_random_raw(&stream, n, data, threads, _isa)
-    _raise_for_status(status, -1, "uint32")
+    _raise_for_status(status, -1, out.dtype)
     return out
 
 

@@ -43,6 +43,11 @@ def compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None):
     """
     shape = tuple(operator.index(d) for d in shape)
     ndim = len(shape)
+    if ndim == 2 and in_axis is None and out_axis is None:
+        if layout == "in_out":
+            return shape[0], shape[1]
+        if layout == "torch":
+            return shape[1], shape[0]
     if layout not in _LAYOUT_AXES:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     if ndim < 2:
@@ -87,7 +92,7 @@ def calculate_gain(nonlinearity, param=None):
             raise ValueError(f"negative_slope {param!r} is not a valid number")
         if not math.isfinite(slope):
             raise ValueError(f"negative_slope must be finite, got {param!r}")
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        return math.sqrt(2.0 / (1 + slope * slope))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"unsupported nonlinearity {nonlinearity!r}; expected one of {NONLINEARITIES}")

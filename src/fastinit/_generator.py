@@ -100,8 +100,8 @@ class Generator:
             raise TypeError("state['key'] must be two ints and state['counter'] an int") from None
         if len(key) != 2 or not all(0 <= k < 2 ** 32 for k in key):
             raise ValueError(f"state['key'] must be two ints in [0, 2**32), got {value['key']!r}")
-        if not 0 <= counter < STREAM_BLOCKS:
-            raise ValueError(f"state['counter'] must be in [0, 2**128), got {counter}")
+        if not 0 <= counter <= STREAM_BLOCKS:
+            raise ValueError(f"state['counter'] must be in [0, 2**128], got {counter}")
         with self._lock:
             self._key, self._counter = key, counter
 
@@ -113,13 +113,13 @@ class Generator:
         return [Generator(s) for s in self._seed_seq.spawn(n)]
 
     def _reserve(self, nblocks):
-        """The first block of the next nblocks of the stream, now taken by the caller."""
+        """(key, first block) of the next nblocks of the stream, now taken by the caller."""
         with self._lock:
             start = self._counter
             if start + nblocks > STREAM_BLOCKS:
                 raise OverflowError("this generator's stream (2**128 blocks) is exhausted")
             self._counter = start + nblocks
-            return start
+            return self._key, start
 
     # ---------------------------------------------------------------- drawing
 
@@ -129,26 +129,26 @@ class Generator:
         n_shape = (1,) if size is None else _arrays.normalize_shape(size)
         threads = _arrays.resolve_threads(threads)
         out = _arrays.allocate(n_shape, np.dtype(np.uint32))
-        start = self._reserve(-(-out.size // 4))
-        _core.random_raw(self._key, start, out.reshape(-1), threads)
+        key, start = self._reserve(-(-out.size // 4))
+        _core.random_raw(key, start, out.reshape(-1), threads)
         return int(out[0]) if size is None else out
 
     def _draw(self, distribution, params, shape, dtype, out, threads, region):
         dtype = _arrays.resolve_dtype(dtype, out)
         start, extent = _arrays.normalize_region(region, shape)
         threads = _arrays.resolve_threads(threads)
-        _core.check_params(distribution, dtype.name, params)
+        _core.check_params(distribution, dtype, params)
         if out is None:
             out = _arrays.allocate(extent, dtype)
         else:
             _arrays.check_out(out, extent, dtype)
         n = math.prod(shape)
-        counter = self._reserve(-(-n * (1 if dtype.itemsize == 4 else 2) // 4))
+        key, counter = self._reserve(-(-n * (1 if dtype.itemsize == 4 else 2) // 4))
         if not shape:                      # 0-d: one element, through a 1-d view of out
-            _core.fill(self._key, counter, distribution, params, (1,), (0,), (1,),
-                       out.reshape(1), threads)
+            _core.fill(key, counter, distribution, params, (1,), (0,), (1,), out.reshape(1),
+                       threads)
         else:
-            _core.fill(self._key, counter, distribution, params, shape, start, extent, out, threads)
+            _core.fill(key, counter, distribution, params, shape, start, extent, out, threads)
         return out
 
     def _fans(self, shape, layout, in_axis, out_axis, fan_in, fan_out):

@@ -23,7 +23,7 @@ DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
 
 def check_real(name, value, *, minimum=None, positive=False):
     """value as a finite float, or a ValueError / TypeError naming the argument."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if type(value) is not float and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     v = float(value)
     if not math.isfinite(v):
@@ -36,7 +36,7 @@ def check_real(name, value, *, minimum=None, positive=False):
 
 
 def check_fan(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
         raise TypeError(f"{name} must be a positive number, got {value!r}")
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
@@ -63,6 +63,9 @@ def variance_scaling(scale, mode, distribution, fan_in, fan_out):
     else:
         n = math.sqrt(fan_in * fan_out)
     variance = scale / n
+    if variance == 0:
+        # gain=0 asks for zeros; a zero-width uniform is not a distribution, std 0 is
+        return "normal", (0.0, 0.0)
     if distribution == "uniform":
         bound = math.sqrt(3 * variance)
         return "uniform", (-bound, bound)

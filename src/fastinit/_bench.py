@@ -1,0 +1,445 @@
+"""The comparison behind `python -m fastinit bench` and benchmarks/: each scheme as fastinit
+draws it and as numpy, scipy, torch and mkl_random users write it, next to a floor (writing
+the same bytes with no randomness at all), timed interleaved in one process.
+
+A contender is a zero-argument callable that returns the initialized array; building one
+(allocating an `out`, seeding a generator) is never timed.  The optional libraries are
+imported only when a contender of theirs is built, so `import fastinit` never pays for them.
+"""
+import contextlib
+import dataclasses
+import importlib
+import importlib.metadata
+import math
+import os
+import platform
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+
+from . import _arrays, _core
+from ._fans import calculate_gain, compute_fans
+from ._generator import Generator
+from ._schemes import TRUNCATED_STD, TRUNCATION_BOUND
+
+SCHEMES = ("xavier_uniform", "he_normal", "he_normal_truncated")
+LIBRARIES = ("fastinit", "floor", "numpy", "torch", "mkl_random")
+OPTIONAL_LIBRARIES = ("scipy", "torch", "mkl_random")
+
+# A contender slower than SLOW_CALL_SECONDS per call (scipy's truncnorm, torch's
+# trunc_normal_ at 4096x4096) is run at most SLOW_BUDGET_SECONDS' worth, and at least once,
+# so that `bench` stays under a minute; its first call is then one of its samples.
+SLOW_CALL_SECONDS = 1.0
+SLOW_BUDGET_SECONDS = 4.0
+
+
+class Unavailable(Exception):
+    """A contender that cannot run here: its library is missing or lacks the scheme."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Contender:
+    """One way of producing a scheme's array: `run()` returns it."""
+    library: str        # one of LIBRARIES
+    name: str           # as the tables show it
+    code: str           # the measured call, for the record
+    run: Callable[[], object]
+
+
+# ---------------------------------------------------------------- the schemes' parameters
+
+def uniform_bound(shape):
+    """uniform_bound(shape) -> b of xavier_uniform: U[-b, b), b = sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = compute_fans(shape)
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+def normal_std(scheme, shape):
+    """normal_std(scheme, shape) -> std of he_normal (gain sqrt(2), fan_in), or for
+    he_normal_truncated the std of the normal that is cut at +-2 of it."""
+    fan_in, _ = compute_fans(shape)
+    std = calculate_gain("relu") / math.sqrt(fan_in)
+    return std / TRUNCATED_STD if scheme == "he_normal_truncated" else std
+
+
+def _check_scheme(scheme):
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; expected one of {SCHEMES}")
+
+
+def _dtype_name(dtype):
+    return np.dtype(dtype).name
+
+
+def _import_optional(name):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise Unavailable(f"{name.split('.')[0]} is not installed") from None
+
+
+def resident_array(shape, dtype):
+    """A new array whose pages are already mapped, so filling it measures the fill alone."""
+    out = np.empty(shape, dtype)
+    out.fill(0.0)
+    return out
+
+
+# ---------------------------------------------------------------- contenders
+
+def fastinit_contender(scheme, shape, dtype, threads=None, out=None):
+    """fastinit_contender(scheme, shape, dtype, threads=None, out=None) -> Contender: a new
+    array, or filling `out`, with `threads` threads (None: all this process may use)."""
+    _check_scheme(scheme)
+    generator = Generator(0)
+    kwargs = {"dtype": np.dtype(dtype), "threads": threads}
+    if scheme == "he_normal_truncated":
+        kwargs["truncated"] = True
+    method = getattr(generator, "xavier_uniform" if scheme == "xavier_uniform" else "he_normal")
+    name = "fastinit threads=1" if threads == 1 else (
+        "fastinit all cores" if threads is None else f"fastinit threads={threads}")
+    extra = ", truncated=True" if scheme == "he_normal_truncated" else ""
+    if out is None:
+        code = f"{method.__name__}(shape{extra}, dtype={_dtype_name(dtype)}, threads={threads})"
+        return Contender("fastinit", name, code, lambda: method(shape, **kwargs))
+    code = f"{method.__name__}(shape{extra}, out=out, threads={threads})"
+    return Contender("fastinit", name + " out=", code, lambda: method(shape, out=out, **kwargs))
+
+
+def floor_contender(shape, dtype, out=None):
+    """floor_contender(shape, dtype, out=None) -> Contender writing ones: np.ones for a new
+    array, out.fill(1.0) in place; no initializer can beat writing its bytes."""
+    if out is None:
+        return Contender("floor", "floor np.ones", f"np.ones(shape, {_dtype_name(dtype)})",
+                         lambda: np.ones(shape, dtype))
+
+    def fill():
+        out.fill(1.0)
+        return out
+    return Contender("floor", "floor fill out=", "out.fill(1.0)", fill)
+
+
+def numpy_contender(scheme, shape, dtype):
+    """numpy_contender(scheme, shape, dtype) -> Contender: the scheme as numpy's Generator is
+    idiomatically used; the truncated normal through scipy.stats.truncnorm (Unavailable
+    without scipy)."""
+    _check_scheme(scheme)
+    rng = np.random.default_rng(0)
+    dtype = np.dtype(dtype)
+    if scheme == "xavier_uniform":
+        b = uniform_bound(shape)
+        # Generator.uniform has no dtype: it draws float64, converted when float32 is asked
+        return Contender("numpy", "numpy", f"rng.uniform(-b, b, shape).astype({dtype.name})",
+                         lambda: rng.uniform(-b, b, shape).astype(dtype, copy=False))
+    std = normal_std(scheme, shape)
+    if scheme == "he_normal":
+        return Contender("numpy", "numpy",
+                         f"rng.standard_normal(shape, dtype={dtype.name}) * std",
+                         lambda: rng.standard_normal(shape, dtype=dtype) * std)
+    stats = _import_optional("scipy.stats")
+    a, b = -TRUNCATION_BOUND, TRUNCATION_BOUND
+    return Contender(
+        "numpy", "scipy truncnorm",
+        f"truncnorm(-2, 2, scale=std).rvs(size=shape, random_state=rng).astype({dtype.name})",
+        lambda: stats.truncnorm(a, b, scale=std).rvs(size=shape, random_state=rng)
+        .astype(dtype, copy=False))
+
+
+def torch_contender(scheme, shape, dtype):
+    """torch_contender(scheme, shape, dtype) -> Contender: torch.nn.init's function on a new
+    torch.empty tensor (Unavailable without torch).  Its threads are the caller's
+    business: see torch_threads."""
+    _check_scheme(scheme)
+    torch = _import_optional("torch")
+    tdtype = {"float32": torch.float32, "float64": torch.float64}[_dtype_name(dtype)]
+    init = torch.nn.init
+    empty = f"torch.empty(shape, dtype=torch.{_dtype_name(dtype)})"
+    if scheme == "xavier_uniform":
+        return Contender("torch", "torch", f"xavier_uniform_({empty})",
+                         lambda: init.xavier_uniform_(torch.empty(shape, dtype=tdtype)))
+    if scheme == "he_normal":
+        # torch reads a matrix as (fan_out, fan_in), fastinit as (fan_in, fan_out): torch's
+        # mode="fan_out" is the same fan, so both draw with the same std
+        return Contender("torch", "torch", f"kaiming_normal_({empty}, mode='fan_out')",
+                         lambda: init.kaiming_normal_(torch.empty(shape, dtype=tdtype),
+                                                      mode="fan_out", nonlinearity="relu"))
+    std = normal_std(scheme, shape)
+    lo, hi = -TRUNCATION_BOUND * std, TRUNCATION_BOUND * std     # torch's a, b are absolute
+    return Contender("torch", "torch", f"trunc_normal_({empty}, std=std, a=-2*std, b=2*std)",
+                     lambda: init.trunc_normal_(torch.empty(shape, dtype=tdtype), std=std,
+                                                a=lo, b=hi))
+
+
+def mkl_random_contender(scheme, shape, dtype):
+    """mkl_random_contender(scheme, shape, dtype) -> Contender: Intel's mkl_random on the
+    Philox4x32-10 generator, normals by inverse CDF like fastinit's (Unavailable without
+    mkl_random, and for the truncated normal, which it does not offer)."""
+    _check_scheme(scheme)
+    mkl_random = _import_optional("mkl_random")
+    if scheme == "he_normal_truncated":
+        raise Unavailable("mkl_random has no truncated normal")
+    # MKLRandomState since mkl_random 1.3.2, which deprecates RandomState's MKL extensions
+    state_class = getattr(mkl_random, "MKLRandomState", None) or mkl_random.RandomState
+    rs = state_class(0, brng="PHILOX4X32X10")
+    dtype = np.dtype(dtype)
+    # mkl_random draws float64 only: converted when float32 is asked
+    if scheme == "xavier_uniform":
+        b = uniform_bound(shape)
+        return Contender("mkl_random", "mkl_random", f"rs.uniform(-b, b, shape).astype({dtype.name})",
+                         lambda: rs.uniform(-b, b, shape).astype(dtype, copy=False))
+    std = normal_std(scheme, shape)
+    return Contender("mkl_random", "mkl_random",
+                     f"rs.normal(0, std, shape, method='ICDF').astype({dtype.name})",
+                     lambda: rs.normal(0.0, std, shape, method="ICDF").astype(dtype, copy=False))
+
+
+@contextlib.contextmanager
+def torch_threads(n=None):
+    """torch_threads(n=None): within it torch uses n intra-op threads (None: os.cpu_count()),
+    restored afterwards; does nothing without torch."""
+    try:
+        torch = importlib.import_module("torch")
+    except ImportError:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n or os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def new_array_contenders(shape, dtype):
+    """new_array_contenders(shape, dtype) -> [(scheme, Contender)]: the floor, then per
+    scheme fastinit with 1 thread and all cores and whichever other libraries are here."""
+    contenders = [("floor", floor_contender(shape, dtype))]
+    for scheme in SCHEMES:
+        contenders.append((scheme, fastinit_contender(scheme, shape, dtype, threads=1)))
+        contenders.append((scheme, fastinit_contender(scheme, shape, dtype, threads=None)))
+        for make in (numpy_contender, torch_contender, mkl_random_contender):
+            try:
+                contenders.append((scheme, make(scheme, shape, dtype)))
+            except Unavailable:
+                pass
+    return contenders
+
+
+# ---------------------------------------------------------------- timing
+
+def time_call(run):
+    """time_call(run) -> seconds of one call; the result is freed after the clock stops."""
+    start = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - start
+    del result
+    return seconds
+
+
+def time_interleaved(contenders, repeat, progress=None):
+    """time_interleaved(contenders, repeat) -> [[seconds, ...] per contender].
+
+    One warm-up call each, then `repeat` rounds calling every contender once, round-robin
+    from a start that moves by one each round, so that drifts of a shared machine fall on
+    all of them alike.  A contender slower than SLOW_CALL_SECONDS keeps its warm-up call as
+    a sample and stops after SLOW_BUDGET_SECONDS' worth of calls (at least one)."""
+    n = len(contenders)
+    samples = [[] for _ in range(n)]
+    wanted = []
+    for i, run in enumerate(contenders):
+        seconds = time_call(run)
+        if seconds > SLOW_CALL_SECONDS:
+            samples[i].append(seconds)      # first-call costs are noise at this length
+            wanted.append(max(1, min(repeat, int(SLOW_BUDGET_SECONDS / seconds))))
+        else:
+            wanted.append(repeat)
+    for r in range(repeat):
+        if progress:
+            progress(r + 1, repeat)
+        for k in range(n):
+            i = (r + k) % n
+            if len(samples[i]) < wanted[i]:
+                samples[i].append(time_call(contenders[i]))
+    return samples
+
+
+# ---------------------------------------------------------------- the machine
+
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo, else what platform knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def _version(distribution):
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def machine_description():
+    """machine_description() -> dict: CPU, cores, fastinit's instruction set and threads,
+    and the versions of the libraries compared."""
+    from . import __version__
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count()
+    versions = {"fastinit": __version__, "numpy": np.__version__}
+    for name in OPTIONAL_LIBRARIES:
+        versions[name] = _version(name.replace("_", "-")) or _version(name)
+    return {
+        "cpu": cpu_model(),
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "fastinit_isa": _core.get_isa(),
+        "fastinit_isas_available": list(_core.available_isas()),
+        "fastinit_threads": _arrays.default_threads(),
+        "torch_threads": os.cpu_count(),
+        # other work on a shared machine is the first suspect for odd numbers
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+# ---------------------------------------------------------------- the `bench` command
+
+def run_bench(shape, dtype, repeat, progress=None):
+    """run_bench(shape, dtype, repeat) -> dict: every new-array contender timed interleaved,
+    with medians, GB/s (output bytes / median), ratios to the floor and fastinit's speedups."""
+    shape = tuple(shape)
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    machine = machine_description()
+    with torch_threads(os.cpu_count()):
+        pairs = new_array_contenders(shape, dtype)
+        samples = time_interleaved([c.run for _, c in pairs], repeat, progress)
+    medians = [statistics.median(s) for s in samples]
+    floor = medians[0]
+    fastinit_all = {scheme: m for (scheme, c), m in zip(pairs, medians)
+                    if c.library == "fastinit" and c.name == "fastinit all cores"}
+    rows = []
+    for (scheme, contender), median, seconds in zip(pairs, medians, samples):
+        reference = fastinit_all.get(scheme)
+        is_reference = contender.name == "fastinit all cores"
+        rows.append({
+            "scheme": scheme,
+            "contender": contender.name,
+            "library": contender.library,
+            "code": contender.code,
+            "runs": len(seconds),
+            "times_ms": [s * 1e3 for s in seconds],
+            "median_ms": median * 1e3,
+            "gb_per_s": nbytes / median / 1e9,
+            "ratio_to_floor": median / floor,
+            # how many times faster fastinit (all cores) is than this row
+            "fastinit_speedup": None if reference is None or is_reference else median / reference,
+        })
+    speedups = {}
+    for scheme in SCHEMES:
+        speedups[scheme] = {row["contender"] if row["library"] == "fastinit" else row["library"]:
+                            row["fastinit_speedup"]
+                            for row in rows
+                            if row["scheme"] == scheme and row["fastinit_speedup"] is not None}
+    return {"shape": list(shape), "dtype": dtype.name, "bytes_per_array": nbytes,
+            "repeat": repeat, "machine": machine, "results": rows,
+            "fastinit_all_cores_speedup": speedups}
+
+
+def describe_machine(machine):
+    """The lines `bench` prints above its table."""
+    v = machine["versions"]
+    libs = ", ".join(f"{name} {version}" for name, version in v.items() if version)
+    return [
+        f"cpu: {machine['cpu']} ({machine['machine']}, {machine['cores']} cores, "
+        f"{machine['usable_cores']} usable), load average {machine['load_average_1min']} "
+        f"before the run",
+        f"fastinit: instruction set {machine['fastinit_isa']} (available: "
+        f"{', '.join(machine['fastinit_isas_available'])}), all cores = "
+        f"{machine['fastinit_threads']} threads; torch threads = {machine['torch_threads']}",
+        f"versions: python {machine['python']}, {libs}",
+    ]
+
+
+def format_table(report):
+    """format_table(report) -> the text `bench` prints for run_bench's report."""
+    shape = "x".join(str(d) for d in report["shape"])
+    lines = describe_machine(report["machine"])
+    lines.append(f"case: {shape} {report['dtype']}, {report['bytes_per_array'] / 2**20:.1f} MiB "
+                 f"per new array; median of up to {report['repeat']} interleaved runs")
+    lines.append("")
+    header = (f"{'scheme':<20} {'contender':<20} {'runs':>4} {'median ms':>10} {'GB/s':>7} "
+              f"{'x floor':>8} {'speedup':>8}")
+    lines += [header, "-" * len(header)]
+    previous = None
+    for row in report["results"]:
+        if previous is not None and row["scheme"] != previous:
+            lines.append("")
+        previous = row["scheme"]
+        speedup = row["fastinit_speedup"]
+        speedup = "" if speedup is None else f"{speedup:.2f}x"
+        lines.append(f"{row['scheme']:<20} {row['contender']:<20} {row['runs']:>4} "
+                     f"{row['median_ms']:>10.1f} {row['gb_per_s']:>7.2f} "
+                     f"{row['ratio_to_floor']:>8.2f} {speedup:>8}")
+    lines.append("")
+    lines.append("GB/s: output bytes / median.  x floor: median / the np.ones median.")
+    lines.append("speedup: this row's median / the fastinit all cores median of the same scheme, "
+                 "i.e. how many times faster fastinit on all cores is.")
+    for scheme, speedups in report["fastinit_all_cores_speedup"].items():
+        others = [f"{speedups[lib]:.1f}x over {lib}" for lib in ("numpy", "torch", "mkl_random")
+                  if lib in speedups]
+        if others:
+            lines.append(f"{scheme}: fastinit (all cores) speedup " + ", ".join(others))
+    return "\n".join(lines)
+
+
+def plot(report, path):
+    """plot(report, path): a horizontal bar chart of the medians, one block per scheme, on a
+    log scale (the slowest contenders take 100 times the fastest), saved to path."""
+    from matplotlib.figure import Figure
+
+    rows = report["results"]
+    colors = {"fastinit": "tab:blue", "floor": "tab:gray", "numpy": "tab:orange",
+              "torch": "tab:red", "mkl_random": "tab:green"}
+    labels, values, bar_colors, positions = [], [], [], []
+    y, previous = 0.0, None
+    for row in rows:
+        if previous is not None and row["scheme"] != previous:
+            y += 0.6                                   # a gap between schemes
+        previous = row["scheme"]
+        labels.append(row["contender"] if row["library"] == "floor"
+                      else f"{row['scheme']}: {row['contender']}")
+        values.append(row["median_ms"])
+        bar_colors.append(colors.get(row["library"], "tab:purple"))
+        positions.append(y)
+        y += 1.0
+    fig = Figure(figsize=(10, 0.32 * len(rows) + 1.6), layout="constrained")
+    ax = fig.add_subplot()
+    ax.barh(positions, values, color=bar_colors)
+    ax.set_yticks(positions, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.axvline(rows[0]["median_ms"], color="tab:gray", linestyle="--", linewidth=1)
+    for p, v in zip(positions, values):
+        ax.text(v, p, f" {v:.1f}", va="center", fontsize=7)
+    ax.set_xlim(min(values) / 3, max(values) * 3)
+    ax.set_xlabel("median ms per array (log scale; dashed: the np.ones floor)")
+    machine = report["machine"]
+    shape = "x".join(str(d) for d in report["shape"])
+    ax.set_title(f"{shape} {report['dtype']}, new arrays: {machine['cpu']}, "
+                 f"{machine['usable_cores']} cores, fastinit {machine['fastinit_isa']}",
+                 fontsize=9)
+    fig.savefig(path, dpi=120)
