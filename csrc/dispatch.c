@@ -2,8 +2,10 @@
  * executes an instruction beyond the target's baseline: AVX2 and AVX-512 code lives only
  * in kernels_avx2.c and kernels_avx512.c and is reached through the table returned here. */
 #include "dispatch.h"
+#include "philox.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 #  define FI_X86 1
@@ -58,13 +60,85 @@ static unsigned detect(void)
     return isas;
 }
 
-static unsigned available = 0;
+static const fi_kernel_table *compiled_table(int isa)
+{
+    switch (isa) {
+#if defined(FI_HAVE_X86_KERNELS)
+    case FI_ISA_AVX2: return &fi_kernels_avx2;
+    case FI_ISA_AVX512: return &fi_kernels_avx512;
+#endif
+#if defined(FI_HAVE_NEON_KERNELS)
+    case FI_ISA_NEON: return &fi_kernels_neon;
+#endif
+    default: return &fi_kernels_scalar;
+    }
+}
+
+/* A vector path must reproduce the scalar reference bit for bit; one that does not (a
+ * miscompiling compiler, a faulty emulator) is switched off rather than trusted. */
+static int agrees_with_scalar(const fi_kernel_table *k)
+{
+    enum { BLOCKS = 150, N = 67 };
+    static const uint32_t key[2] = {0x243F6A88u, 0x85A308D3u};
+    uint32_t ref_words[4 * BLOCKS], words[4 * BLOCKS];
+    double ref_out[N], out[N];
+    const fi_kernel_table *scalar = &fi_kernels_scalar;
+    const fi_params_f32 p32 = {-1.0f, 2.0f, 0.99999994f, 0.5f, 2.0f, -2.0f, 2.0f,
+                               0.022750132f, 0.022750132f, 0.95449974f};
+    const fi_params_f64 p64 = {-1.0, 2.0, 0.99999999999999989, 0.5, 2.0, -2.0, 2.0,
+                               0.022750131948179195, 0.022750131948179195, 0.95449973610364158};
+    /* the words against the one-block definition of philox.h, then the transforms
+     * against the scalar table's */
+    for (uint32_t b = 0; b < BLOCKS; b++) {
+        const uint32_t ctr[4] = {0xFFFFFFFFu - BLOCKS + b, 1, 2, 3};
+        fi_philox4x32_r(FI_PHILOX_ROUNDS, ctr, key, ref_words + 4 * b);
+    }
+    k->philox_blocks(key, 0xFFFFFFFFu - BLOCKS, 1, 2, 3, BLOCKS, words);
+    if (memcmp(ref_words, words, sizeof words) != 0) return 0;
+    if (k == scalar) return 1;
+    for (int d = 0; d < FI_N_DISTRIBUTIONS; d++)
+        for (int t = 0; t < FI_N_DTYPES; t++) {
+            const void *p = t == FI_FLOAT32 ? (const void *)&p32 : (const void *)&p64;
+            size_t n = t == FI_FLOAT32 ? N : N / 2;
+            memset(ref_out, 0, sizeof ref_out);
+            memset(out, 0, sizeof out);
+            scalar->transform[d][t](ref_words + 1, n, p, ref_out);
+            k->transform[d][t](words + 1, n, p, out);
+            if (memcmp(ref_out, out, sizeof out) != 0) return 0;
+        }
+    return 1;
+}
+
+static unsigned available = 0, disabled = 0;
+
+static int scalar_verified = -1;
+
+int fi_scalar_kernels_verified(void)
+{
+    if (scalar_verified < 0) scalar_verified = agrees_with_scalar(&fi_kernels_scalar);
+    return scalar_verified;
+}
+
+static void detect_and_verify(void)
+{
+    unsigned isas = detect(), off = 0;
+    for (int isa = 1; isa < FI_N_ISAS; isa++)
+        if ((isas & (1u << isa)) && !agrees_with_scalar(compiled_table(isa))) off |= 1u << isa;
+    disabled = off;
+    available = isas & ~off;
+}
 
 unsigned fi_available_isas(void)
 {
     /* detection is idempotent, so a race between first callers only repeats it */
-    if (available == 0) available = detect();
+    if (available == 0) detect_and_verify();
     return available;
+}
+
+unsigned fi_disabled_isas(void)
+{
+    fi_available_isas();
+    return disabled;
 }
 
 int fi_best_isa(void)
@@ -85,14 +159,5 @@ const char *fi_isa_name(int isa)
 const fi_kernel_table *fi_kernels_for(int isa)
 {
     if (isa < 0 || isa >= FI_N_ISAS || !(fi_available_isas() & (1u << isa))) return NULL;
-    switch (isa) {
-#if defined(FI_HAVE_X86_KERNELS)
-    case FI_ISA_AVX2: return &fi_kernels_avx2;
-    case FI_ISA_AVX512: return &fi_kernels_avx512;
-#endif
-#if defined(FI_HAVE_NEON_KERNELS)
-    case FI_ISA_NEON: return &fi_kernels_neon;
-#endif
-    default: return &fi_kernels_scalar;
-    }
+    return compiled_table(isa);
 }

@@ -30,30 +30,32 @@ FI_INLINE void philox_groups(const uint32_t key[2], uint32_t c0, uint32_t c1, ui
                              uint32_t c3, uint32_t *words, const int groups)
 {
     const VU m0 = VU_SET1(FI_PHILOX_M0), m1 = VU_SET1(FI_PHILOX_M1);
-    VU x0[FI_PHILOX_GROUPS], x1[FI_PHILOX_GROUPS], x2[FI_PHILOX_GROUPS], x3[FI_PHILOX_GROUPS];
-    uint32_t k0 = key[0], k1 = key[1];
+    VU x[FI_PHILOX_GROUPS][4];
     /* lane l of group g holds the counter (c0 + g WF + l, c1, c2, c3) */
     for (int g = 0; g < groups; g++) {
-        x0[g] = VU_ADD(VU_SET1(c0 + (uint32_t)(g * WF)), VU_LANES());
-        x1[g] = VU_SET1(c1);
-        x2[g] = VU_SET1(c2);
-        x3[g] = VU_SET1(c3);
+        x[g][0] = VU_ADD(VU_SET1(c0 + (uint32_t)(g * WF)), VU_LANES());
+        x[g][1] = VU_SET1(c1);
+        x[g][2] = VU_SET1(c2);
+        x[g][3] = VU_SET1(c3);
     }
     for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
-        if (r > 0) { k0 += FI_PHILOX_W0; k1 += FI_PHILOX_W1; }
-        const VU kv0 = VU_SET1(k0), kv1 = VU_SET1(k1);
+        /* the round key: bumped by the Weyl constants before every round after the first */
+        const VU kv0 = VU_SET1(key[0] + (uint32_t)r * FI_PHILOX_W0);
+        const VU kv1 = VU_SET1(key[1] + (uint32_t)r * FI_PHILOX_W1);
         for (int g = 0; g < groups; g++) {
             VU hi0, lo0, hi1, lo1;
-            VU_MULHILO(x0[g], m0, hi0, lo0);
-            VU_MULHILO(x2[g], m1, hi1, lo1);
-            x0[g] = VU_XOR(VU_XOR(hi1, x1[g]), kv0);
-            x1[g] = lo1;
-            x2[g] = VU_XOR(VU_XOR(hi0, x3[g]), kv1);
-            x3[g] = lo0;
+            VU_MULHILO(x[g][0], m0, hi0, lo0);
+            VU_MULHILO(x[g][2], m1, hi1, lo1);
+            VU y0 = VU_XOR(VU_XOR(hi1, x[g][1]), kv0);
+            VU y2 = VU_XOR(VU_XOR(hi0, x[g][3]), kv1);
+            x[g][0] = y0;
+            x[g][1] = lo1;
+            x[g][2] = y2;
+            x[g][3] = lo0;
         }
     }
     for (int g = 0; g < groups; g++)
-        VU_STORE_BLOCKS(words + 4 * WF * g, x0[g], x1[g], x2[g], x3[g]);
+        VU_STORE_BLOCKS(words + 4 * WF * g, x[g][0], x[g][1], x[g][2], x[g][3]);
 }
 
 static void philox_blocks(const uint32_t key[2], uint32_t c0, uint32_t c1, uint32_t c2,

@@ -3,6 +3,7 @@ seed, drawn from a module generator for seed=None), the in-place forms, and
 for_activation."""
 import functools
 import inspect
+import os
 import platform
 
 import numpy as np
@@ -136,7 +137,11 @@ def show_config(file=None):
         f"python {platform.python_version()}, numpy {np.__version__}",
         f"machine: {platform.machine()} ({platform.system()})",
         f"instruction sets available: {', '.join(_core.available_isas())}",
-        f"instruction set in use: {_core.get_isa()}",
+        f"instruction set in use: {_core.get_isa()}"
+        + (f" (forced by FASTINIT_ISA)" if os.environ.get("FASTINIT_ISA") else ""),
         f"default threads: {_arrays.default_threads()}",
     ]
+    if _core.disabled_isas():
+        lines.append(f"switched off (failed the start-up check against the scalar reference): "
+                     f"{', '.join(_core.disabled_isas())}")
     print("\n".join(lines), file=file)

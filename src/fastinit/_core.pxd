@@ -38,6 +38,8 @@ cdef extern from "dispatch.h" nogil:
     enum:
         FI_N_ISAS
     unsigned fi_available_isas()
+    unsigned fi_disabled_isas()
+    int fi_scalar_kernels_verified()
     int fi_best_isa()
     const char *fi_isa_name(int isa)
 

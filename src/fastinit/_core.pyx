@@ -15,6 +15,11 @@ _PARAM_NAMES = {FI_UNIFORM: "low and high", FI_NORMAL: "mean and std",
 MAX_DIMS = FI_MAX_DIMS
 
 
+if not fi_scalar_kernels_verified():
+    raise ImportError("fastinit's compiled kernels do not reproduce the Philox4x32-10 "
+                      "reference: this build is miscompiled (known for clang 22.1); rebuild "
+                      "with another compiler")
+
 cdef int _isa = fi_best_isa()
 
 
@@ -155,6 +160,13 @@ def available_isas():
     return [fi_isa_name(i).decode() for i in range(FI_N_ISAS) if isas & (1u << i)]
 
 
+def disabled_isas():
+    """Names of instruction sets the CPU has but whose kernels failed the start-up check
+    against the scalar reference, and so are never used."""
+    cdef unsigned isas = fi_disabled_isas()
+    return [fi_isa_name(i).decode() for i in range(FI_N_ISAS) if isas & (1u << i)]
+
+
 def best_isa():
     return fi_isa_name(fi_best_isa()).decode()
 
@@ -182,3 +194,19 @@ def set_isa(str name):
 def set_helper_budget(int helpers):
     """Caps the helper threads alive at once across all concurrent calls."""
     fi_set_helper_budget(helpers)
+
+
+def _apply_isa_from_environment():
+    """FASTINIT_ISA=scalar|avx2|avx512|neon forces a path; a path this CPU lacks is an
+    error at import rather than a silent fallback."""
+    import os
+    name = os.environ.get("FASTINIT_ISA", "").strip()
+    if not name:
+        return
+    try:
+        set_isa(name)
+    except (ValueError, RuntimeError) as e:
+        raise ImportError(f"FASTINIT_ISA={name!r}: {e}") from None
+
+
+_apply_isa_from_environment()
