@@ -12,6 +12,11 @@
 
 /* Philox blocks generated per step: 8 KiB of words, resident in L1. */
 #define FI_BUF_BLOCKS 512
+/* Outputs from this size on are written with non-temporal stores, through an L1 bounce
+ * buffer: they would not stay in cache anyway, and fresh pages need not be read first. */
+#ifndef FI_STREAM_MIN_BYTES
+#  define FI_STREAM_MIN_BYTES (UINT64_C(8) << 20)
+#endif
 /* Elements below which a part is not worth a thread (start-up cost ~ tens of us). */
 #define FI_MIN_PER_PART (1 << 17)
 
@@ -90,6 +95,7 @@ typedef struct {
     uint64_t counter_lo, counter_hi;
     unsigned words_per_element;
     size_t element_size;
+    int stream_stores;
     /* the region as runs: `outer` dims (C order) around runs of run_len elements */
     int n_outer;
     int64_t outer_shape[FI_MAX_DIMS], outer_start[FI_MAX_DIMS];
@@ -108,6 +114,7 @@ static void copy_words(const uint32_t *words, size_t n, const void *params, void
 static void fill_elements(const fill_job *job, uint64_t first, uint64_t count, char *out)
 {
     uint32_t buf[4 * FI_BUF_BLOCKS];
+    uint32_t bounce[4 * FI_BUF_BLOCKS];   /* n <= 4 * FI_BUF_BLOCKS / wpe elements of 4 * wpe bytes */
     const unsigned wpe = job->words_per_element;
     fi_transform_fn transform = job->transform ? job->transform : copy_words;
     uint64_t word = first * wpe, words_left = count * wpe;
@@ -127,7 +134,12 @@ static void fill_elements(const fill_job *job, uint64_t first, uint64_t count, c
         job->kernels->philox_blocks(job->key, c0, (uint32_t)(lo >> 32), (uint32_t)hi,
                                     (uint32_t)(hi >> 32), (size_t)nblocks, buf);
         size_t n = (size_t)(nwords / wpe);
-        transform(buf + offset, n, job->params, out);
+        if (job->stream_stores) {
+            transform(buf + offset, n, job->params, bounce);
+            job->kernels->stream_copy(out, bounce, n * job->element_size);
+        } else {
+            transform(buf + offset, n, job->params, out);
+        }
         out += n * job->element_size;
         word += nwords;
         words_left -= nwords;
@@ -162,6 +174,7 @@ static void fill_part(void *ctx, int part, int nparts)
 static int run_job(fill_job *job, int threads)
 {
     if (job->total == 0) return FI_OK;
+    job->stream_stores = job->total * job->element_size >= FI_STREAM_MIN_BYTES;
     uint64_t useful = (job->total + FI_MIN_PER_PART - 1) / FI_MIN_PER_PART;
     int nparts = threads < 1 ? 1 : threads;
     if ((uint64_t)nparts > useful) nparts = (int)useful;

@@ -19,6 +19,8 @@ typedef __m256d MD;
 #define VU_LOADU(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define VU_SET1(x) _mm256_set1_epi32((int)(uint32_t)(x))
 #define VU_LANES() _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+#define VU_STREAM(p, v) _mm256_stream_si256((__m256i *)(void *)(p), v)
+#define VU_STREAM_FENCE() _mm_sfence()
 #define VU_ADD(a, b) _mm256_add_epi32(a, b)
 #define VU_XOR(a, b) _mm256_xor_si256(a, b)
 #define VU_AND(a, b) _mm256_and_si256(a, b)

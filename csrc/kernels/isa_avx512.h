@@ -19,6 +19,8 @@ typedef __mmask8 MD;
 #define VU_LOADU(p) _mm512_loadu_si512((const void *)(p))
 #define VU_SET1(x) _mm512_set1_epi32((int)(uint32_t)(x))
 #define VU_LANES() _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define VU_STREAM(p, v) _mm512_stream_si512((void *)(p), v)
+#define VU_STREAM_FENCE() _mm_sfence()
 #define VU_ADD(a, b) _mm512_add_epi32(a, b)
 #define VU_XOR(a, b) _mm512_xor_si512(a, b)
 #define VU_AND(a, b) _mm512_and_si512(a, b)

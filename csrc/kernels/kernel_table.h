@@ -32,10 +32,15 @@ typedef void (*fi_transform_fn)(const uint32_t *words, size_t n, const void *par
 enum { FI_UNIFORM = 0, FI_NORMAL = 1, FI_TRUNCATED_NORMAL = 2, FI_N_DISTRIBUTIONS = 3 };
 enum { FI_FLOAT32 = 0, FI_FLOAT64 = 1, FI_N_DTYPES = 2 };
 
+/* Copies bytes with non-temporal stores where the ISA has them (then fences), so that
+ * outputs larger than the caches are written without first being read in. */
+typedef void (*fi_stream_copy_fn)(void *dst, const void *src, size_t bytes);
+
 typedef struct {
     const char *name;
     fi_philox_blocks_fn philox_blocks;
     fi_transform_fn transform[FI_N_DISTRIBUTIONS][FI_N_DTYPES];
+    fi_stream_copy_fn stream_copy;
 } fi_kernel_table;
 
 extern const fi_kernel_table fi_kernels_scalar;

@@ -325,6 +325,24 @@ FI_DEFINE_TRANSFORM(normal_f64, double, fi_params_f64, WD, 2)
 FI_DEFINE_TRANSFORM(truncated_normal_f32, float, fi_params_f32, WF, 1)
 FI_DEFINE_TRANSFORM(truncated_normal_f64, double, fi_params_f64, WD, 2)
 
+#if defined(VU_STREAM)
+static void stream_copy(void *dst, const void *src, size_t bytes)
+{
+    char *d = (char *)dst;
+    const char *s = (const char *)src;
+    size_t head = (size_t)(-(uintptr_t)d) & (sizeof(VU) - 1);   /* up to alignment */
+    if (head > bytes) head = bytes;
+    memcpy(d, s, head);
+    d += head, s += head, bytes -= head;
+    for (; bytes >= sizeof(VU); bytes -= sizeof(VU), d += sizeof(VU), s += sizeof(VU))
+        VU_STREAM(d, VU_LOADU(s));
+    memcpy(d, s, bytes);
+    VU_STREAM_FENCE();
+}
+#else
+static void stream_copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+#endif
+
 const fi_kernel_table FI_TABLE_NAME = {
     FI_ISA_NAME,
     philox_blocks,
@@ -333,4 +351,5 @@ const fi_kernel_table FI_TABLE_NAME = {
         {normal_f32, normal_f64},
         {truncated_normal_f32, truncated_normal_f64},
     },
+    stream_copy,
 };

@@ -157,6 +157,26 @@ static void test_fill_region_and_threads(void)
           "region past the end is refused");
 }
 
+/* Outputs of 8 MiB and more go through non-temporal stores; their values must not change. */
+static void test_streamed_output_matches_cached(void)
+{
+    enum { N = 3 << 20, TAIL = 3001 };   /* 12 MiB of float32 */
+    float *full = malloc(N * sizeof(float));
+    static float tail[TAIL];
+    const int64_t shape[1] = {N}, zero[1] = {0}, tail_start[1] = {N - TAIL}, tail_len[1] = {TAIL};
+    const double params[4] = {0, 1, 0, 0};
+    fi_stream s = {{3, 4}, 12345, 0};
+    CHECK(full != NULL, "malloc");
+    if (!full) return;
+    for (int isa = 0; isa < FI_N_ISAS; isa++) {
+        if (!fi_kernels_for(isa)) continue;
+        CHECK(fi_fill(&s, 1, 0, params, 1, shape, zero, shape, full + 0, 2, isa) == FI_OK, "fill");
+        CHECK(fi_fill(&s, 1, 0, params, 1, shape, tail_start, tail_len, tail, 1, isa) == FI_OK, "tail");
+        CHECK(memcmp(full + N - TAIL, tail, sizeof tail) == 0, "streamed fill on %s", fi_isa_name(isa));
+    }
+    free(full);
+}
+
 static void test_parameter_checks(void)
 {
     const double bad_uniform[4] = {1, 1, 0, 0}, bad_std[4] = {0, -1, 0, 0},
@@ -182,6 +202,7 @@ int main(int argc, char **argv)
     test_stream_carries();
     test_kernels_match_scalar();
     test_fill_region_and_threads();
+    test_streamed_output_matches_cached();
     test_parameter_checks();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
