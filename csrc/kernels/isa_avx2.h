@@ -93,3 +93,17 @@ typedef __m256d MD;
 #define VL_AND(a, b) _mm256_and_si256(a, b)
 #define VL_OR(a, b) _mm256_or_si256(a, b)
 #define VL_SRLI(a, n) _mm256_srli_epi64(a, n)
+/* Philox on 64-bit lanes (kernel_template.h): 4 blocks per register */
+#define VL_LANES() _mm256_setr_epi64x(0, 1, 2, 3)
+#define VL_MUL_EPU32(a, b) _mm256_mul_epu32(a, b)
+#define VL_XOR3(a, b, c) _mm256_xor_si256(_mm256_xor_si256(a, b), c)
+/* low halves of x0..x3 -> 4 blocks of 4 words in stream order */
+#define VL_STORE_BLOCKS(p, x0, x1, x2, x3)                                              \
+    do {                                                                                \
+        __m256i a_ = _mm256_blend_epi32(x0, _mm256_slli_epi64(x1, 32), 0xAA);          \
+        __m256i b_ = _mm256_blend_epi32(x2, _mm256_slli_epi64(x3, 32), 0xAA);          \
+        __m256i even_ = _mm256_unpacklo_epi64(a_, b_), odd_ = _mm256_unpackhi_epi64(a_, b_); \
+        __m256i *q_ = (__m256i *)(void *)(p);                                          \
+        _mm256_storeu_si256(q_, _mm256_permute2x128_si256(even_, odd_, 0x20));         \
+        _mm256_storeu_si256(q_ + 1, _mm256_permute2x128_si256(even_, odd_, 0x31));     \
+    } while (0)

@@ -93,3 +93,19 @@ typedef __mmask8 MD;
 #define VL_AND(a, b) _mm512_and_si512(a, b)
 #define VL_OR(a, b) _mm512_or_si512(a, b)
 #define VL_SRLI(a, n) _mm512_srli_epi64(a, n)
+/* Philox on 64-bit lanes (kernel_template.h): 8 blocks per register */
+#define VL_LANES() _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7)
+#define VL_MUL_EPU32(a, b) _mm512_mul_epu32(a, b)
+#define VL_XOR3(a, b, c) _mm512_ternarylogic_epi64(a, b, c, 0x96)
+/* low halves of x0..x3 -> 8 blocks of 4 words in stream order */
+#define VL_STORE_BLOCKS(p, x0, x1, x2, x3)                                                  \
+    do {                                                                                    \
+        __m512i a_ = _mm512_mask_blend_epi32(0xAAAA, x0, _mm512_slli_epi64(x1, 32));       \
+        __m512i b_ = _mm512_mask_blend_epi32(0xAAAA, x2, _mm512_slli_epi64(x3, 32));       \
+        __m512i even_ = _mm512_unpacklo_epi64(a_, b_), odd_ = _mm512_unpackhi_epi64(a_, b_); \
+        uint32_t *q_ = (p);                                                                 \
+        _mm512_storeu_si512(q_, _mm512_permutex2var_epi64(                                  \
+            even_, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), odd_));                     \
+        _mm512_storeu_si512(q_ + 16, _mm512_permutex2var_epi64(                             \
+            even_, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), odd_));                   \
+    } while (0)

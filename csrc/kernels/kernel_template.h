@@ -20,26 +20,61 @@
 
 /* ---------------------------------------------------------------- Philox, WF blocks at a time */
 
-/* U independent groups of WF blocks per iteration: one group alone is a chain of 10
- * dependent multiply rounds, so interleaving groups is what fills the pipelines. */
+/* FI_PHILOX_GROUPS independent groups of blocks per iteration: one group alone is a chain
+ * of 10 dependent multiply rounds, so interleaving groups is what fills the pipelines. */
 #ifndef FI_PHILOX_GROUPS
 #  define FI_PHILOX_GROUPS 4
 #endif
 
+#if defined(VL_MUL_EPU32)
+/* One block per 64-bit lane, its words in the low halves: the 32x32->64 multiply reads
+ * only low halves, so the product needs no shuffling and the garbage the high halves
+ * collect never reaches a result.  PW blocks per group. */
+#define PW WD
+FI_INLINE void philox_groups(const uint32_t key[2], uint32_t c0, uint32_t c1, uint32_t c2,
+                             uint32_t c3, uint32_t *words, const int groups)
+{
+    const VL m0 = VL_SET1(FI_PHILOX_M0), m1 = VL_SET1(FI_PHILOX_M1);
+    VL x[FI_PHILOX_GROUPS][4];
+    for (int g = 0; g < groups; g++) {
+        x[g][0] = VL_ADD(VL_SET1((uint64_t)c0 + (uint64_t)(g * PW)), VL_LANES());
+        x[g][1] = VL_SET1(c1);
+        x[g][2] = VL_SET1(c2);
+        x[g][3] = VL_SET1(c3);
+    }
+    for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
+        /* the round key: bumped by the Weyl constants before every round after the first */
+        const VL kv0 = VL_SET1((uint32_t)(key[0] + (uint32_t)r * FI_PHILOX_W0));
+        const VL kv1 = VL_SET1((uint32_t)(key[1] + (uint32_t)r * FI_PHILOX_W1));
+        for (int g = 0; g < groups; g++) {
+            VL p0 = VL_MUL_EPU32(x[g][0], m0), p1 = VL_MUL_EPU32(x[g][2], m1);
+            VL y0 = VL_XOR3(VL_SRLI(p1, 32), x[g][1], kv0);
+            VL y2 = VL_XOR3(VL_SRLI(p0, 32), x[g][3], kv1);
+            x[g][0] = y0;
+            x[g][1] = p1;
+            x[g][2] = y2;
+            x[g][3] = p0;
+        }
+    }
+    for (int g = 0; g < groups; g++)
+        VL_STORE_BLOCKS(words + 4 * PW * g, x[g][0], x[g][1], x[g][2], x[g][3]);
+}
+#else
+/* One block per 32-bit lane. */
+#define PW WF
 FI_INLINE void philox_groups(const uint32_t key[2], uint32_t c0, uint32_t c1, uint32_t c2,
                              uint32_t c3, uint32_t *words, const int groups)
 {
     const VU m0 = VU_SET1(FI_PHILOX_M0), m1 = VU_SET1(FI_PHILOX_M1);
     VU x[FI_PHILOX_GROUPS][4];
-    /* lane l of group g holds the counter (c0 + g WF + l, c1, c2, c3) */
+    /* lane l of group g holds the counter (c0 + g PW + l, c1, c2, c3) */
     for (int g = 0; g < groups; g++) {
-        x[g][0] = VU_ADD(VU_SET1(c0 + (uint32_t)(g * WF)), VU_LANES());
+        x[g][0] = VU_ADD(VU_SET1(c0 + (uint32_t)(g * PW)), VU_LANES());
         x[g][1] = VU_SET1(c1);
         x[g][2] = VU_SET1(c2);
         x[g][3] = VU_SET1(c3);
     }
     for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
-        /* the round key: bumped by the Weyl constants before every round after the first */
         const VU kv0 = VU_SET1(key[0] + (uint32_t)r * FI_PHILOX_W0);
         const VU kv1 = VU_SET1(key[1] + (uint32_t)r * FI_PHILOX_W1);
         for (int g = 0; g < groups; g++) {
@@ -55,16 +90,17 @@ FI_INLINE void philox_groups(const uint32_t key[2], uint32_t c0, uint32_t c1, ui
         }
     }
     for (int g = 0; g < groups; g++)
-        VU_STORE_BLOCKS(words + 4 * WF * g, x[g][0], x[g][1], x[g][2], x[g][3]);
+        VU_STORE_BLOCKS(words + 4 * PW * g, x[g][0], x[g][1], x[g][2], x[g][3]);
 }
+#endif
 
 static void philox_blocks(const uint32_t key[2], uint32_t c0, uint32_t c1, uint32_t c2,
                           uint32_t c3, size_t nblocks, uint32_t *words)
 {
     size_t j = 0;
-    for (; j + FI_PHILOX_GROUPS * WF <= nblocks; j += FI_PHILOX_GROUPS * WF)
+    for (; j + FI_PHILOX_GROUPS * PW <= nblocks; j += FI_PHILOX_GROUPS * PW)
         philox_groups(key, c0 + (uint32_t)j, c1, c2, c3, words + 4 * j, FI_PHILOX_GROUPS);
-    for (; j + WF <= nblocks; j += WF)
+    for (; j + PW <= nblocks; j += PW)
         philox_groups(key, c0 + (uint32_t)j, c1, c2, c3, words + 4 * j, 1);
     for (; j < nblocks; j++) {
         const uint32_t ctr[4] = {c0 + (uint32_t)j, c1, c2, c3};
