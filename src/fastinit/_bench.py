@@ -33,6 +33,9 @@ OPTIONAL_LIBRARIES = ("scipy", "torch", "mkl_random")
 # so that `bench` stays under a minute; its first call is then one of its samples.
 SLOW_CALL_SECONDS = 1.0
 SLOW_BUDGET_SECONDS = 4.0
+# `bench` starts no new round past this: a busy machine gets fewer rounds (the table shows
+# how many each contender had) rather than a late answer; but the first round always runs
+BENCH_BUDGET_SECONDS = 40.0
 
 
 class Unavailable(Exception):
@@ -187,7 +190,8 @@ def mkl_random_contender(scheme, shape, dtype):
     # mkl_random draws float64 only: converted when float32 is asked
     if scheme == "xavier_uniform":
         b = uniform_bound(shape)
-        return Contender("mkl_random", "mkl_random", f"rs.uniform(-b, b, shape).astype({dtype.name})",
+        return Contender("mkl_random", "mkl_random",
+                         f"rs.uniform(-b, b, shape).astype({dtype.name})",
                          lambda: rs.uniform(-b, b, shape).astype(dtype, copy=False))
     std = normal_std(scheme, shape)
     return Contender("mkl_random", "mkl_random",
@@ -238,24 +242,36 @@ def time_call(run):
     return seconds
 
 
-def time_interleaved(contenders, repeat, progress=None):
-    """time_interleaved(contenders, repeat) -> [[seconds, ...] per contender].
+def time_interleaved(contenders, repeat, progress=None, budget_seconds=None):
+    """time_interleaved(contenders, repeat, budget_seconds=None) -> [[seconds, ...] per
+    contender].
 
-    One warm-up call each, then `repeat` rounds calling every contender once, round-robin
-    from a start that moves by one each round, so that drifts of a shared machine fall on
-    all of them alike.  A contender slower than SLOW_CALL_SECONDS keeps its warm-up call as
-    a sample and stops after SLOW_BUDGET_SECONDS' worth of calls (at least one)."""
+    One warm-up call each, then up to `repeat` rounds calling every contender once,
+    round-robin from a start that moves by one each round, so that drifts of a shared
+    machine fall on all of them alike.  A contender slower than SLOW_CALL_SECONDS keeps its
+    warm-up call as a sample and stops after SLOW_BUDGET_SECONDS' worth of calls (at least
+    one).  No round after the first starts if it would end past budget_seconds from the
+    start."""
+    start = time.perf_counter()
     n = len(contenders)
     samples = [[] for _ in range(n)]
-    wanted = []
+    wanted, last = [], []
     for i, run in enumerate(contenders):
         seconds = time_call(run)
+        last.append(seconds)
         if seconds > SLOW_CALL_SECONDS:
             samples[i].append(seconds)      # first-call costs are noise at this length
             wanted.append(max(1, min(repeat, int(SLOW_BUDGET_SECONDS / seconds))))
         else:
             wanted.append(repeat)
     for r in range(repeat):
+        pending = [i for i in range(n) if len(samples[i]) < wanted[i]]
+        if not pending:
+            break
+        round_seconds = sum(samples[i][-1] if samples[i] else last[i] for i in pending)
+        if (r > 0 and budget_seconds is not None
+                and time.perf_counter() - start + round_seconds > budget_seconds):
+            break
         if progress:
             progress(r + 1, repeat)
         for k in range(n):
@@ -309,7 +325,7 @@ def machine_description():
         "fastinit_threads": _arrays.default_threads(),
         "torch_threads": os.cpu_count(),
         # other work on a shared machine is the first suspect for odd numbers
-        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),
         "versions": versions,
     }
@@ -326,7 +342,8 @@ def run_bench(shape, dtype, repeat, progress=None):
     machine = machine_description()
     with torch_threads(os.cpu_count()):
         pairs = new_array_contenders(shape, dtype)
-        samples = time_interleaved([c.run for _, c in pairs], repeat, progress)
+        samples = time_interleaved([c.run for _, c in pairs], repeat, progress,
+                                   budget_seconds=BENCH_BUDGET_SECONDS)
     medians = [statistics.median(s) for s in samples]
     floor = medians[0]
     fastinit_all = {scheme: m for (scheme, c), m in zip(pairs, medians)
@@ -378,8 +395,11 @@ def format_table(report):
     """format_table(report) -> the text `bench` prints for run_bench's report."""
     shape = "x".join(str(d) for d in report["shape"])
     lines = describe_machine(report["machine"])
+    rounds = max(row["runs"] for row in report["results"])
+    cut = (f" (--repeat {report['repeat']} cut short by the {BENCH_BUDGET_SECONDS:.0f} s budget)"
+           if rounds < report["repeat"] else "")
     lines.append(f"case: {shape} {report['dtype']}, {report['bytes_per_array'] / 2**20:.1f} MiB "
-                 f"per new array; median of up to {report['repeat']} interleaved runs")
+                 f"per new array; median of up to {rounds} interleaved runs{cut}")
     lines.append("")
     header = (f"{'scheme':<20} {'contender':<20} {'runs':>4} {'median ms':>10} {'GB/s':>7} "
               f"{'x floor':>8} {'speedup':>8}")
