@@ -70,7 +70,8 @@ cdef inline void _stream_to_c(tuple key, object counter, fi_stream *stream) exce
     stream.key[0] = <uint32_t>key[0]
     stream.key[1] = <uint32_t>key[1]
     stream.counter_lo = <uint64_t>(counter & 0xFFFFFFFFFFFFFFFF)
-    stream.counter_hi = <uint64_t>(counter >> 64)
+    # mod 2**128: counter 2**128 (an exhausted stream) only reaches here for empty draws
+    stream.counter_hi = <uint64_t>((counter >> 64) & 0xFFFFFFFFFFFFFFFF)
 
 
 def fill(tuple key, object counter, str distribution, tuple params, tuple shape,

@@ -152,19 +152,20 @@ class Generator:
         return out
 
     def _fans(self, shape, layout, in_axis, out_axis, fan_in, fan_out):
-        """(fan_in, fan_out), or (None, None) for an empty array with no fans given."""
+        """(fan_in, fan_out): given ones as they are, the others from the shape; (None, None)
+        for an empty array, which has nothing to scale."""
         _schemes.check_choice("layout", layout, _fans.LAYOUTS)
-        if (fan_in is None) != (fan_out is None):
-            # one given: the other still comes from the shape
+        if fan_in is not None:
+            fan_in = _schemes.check_fan("fan_in", fan_in)
+        if fan_out is not None:
+            fan_out = _schemes.check_fan("fan_out", fan_out)
+        if fan_in is None or fan_out is None:
             fi, fo = compute_fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
+            if math.prod(shape) == 0:
+                return None, None
             fan_in = fi if fan_in is None else fan_in
             fan_out = fo if fan_out is None else fan_out
-        elif fan_in is None:
-            if math.prod(shape) == 0 and len(shape) >= 2:
-                compute_fans(shape, layout, in_axis=in_axis, out_axis=out_axis)  # validates
-                return None, None
-            fan_in, fan_out = compute_fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
-        return _schemes.check_fan("fan_in", fan_in), _schemes.check_fan("fan_out", fan_out)
+        return fan_in, fan_out
 
     def _scaled(self, rule, shape, layout, in_axis, out_axis, fan_in, fan_out, dtype, out,
                 threads, region):
@@ -172,6 +173,7 @@ class Generator:
         shape = _arrays.normalize_shape(shape)
         fi, fo = self._fans(shape, layout, in_axis, out_axis, fan_in, fan_out)
         dist, params = _schemes.variance_scaling(scale, mode, distribution, fi, fo)
+        dist, params = _schemes.fit_to_dtype(dist, params, _arrays.resolve_dtype(dtype, out))
         return self._draw(dist, params, shape, dtype, out, threads, region)
 
     # ---------------------------------------------------------------- plain distributions
@@ -301,6 +303,8 @@ class Generator:
         if len(shape) < 2:
             raise ValueError(f"orthogonal needs a shape with at least 2 dimensions, got {shape}")
         dtype = _arrays.resolve_dtype(dtype, out)
+        if g > float(np.finfo(dtype).max):
+            raise ValueError(f"gain {gain!r} overflows {dtype}")
         start, extent = _arrays.normalize_region(region, shape)
         threads = _arrays.resolve_threads(threads)
         if out is not None:
