@@ -63,6 +63,8 @@ typedef __m256d MD;
 #define VF_BITS(x) _mm256_castps_si256(x)
 #define VF_FROM_BITS(u) _mm256_castsi256_ps(u)
 #define VF_STOREU(p, v) _mm256_storeu_ps(p, v)
+#define VF_LOADU(p) _mm256_loadu_ps(p)
+#define MF_BITS(m) ((unsigned)_mm256_movemask_ps(m))
 
 #define VD_SET1(x) _mm256_set1_pd((double)(x))
 #define VD_ADD(a, b) _mm256_add_pd(a, b)
@@ -78,6 +80,8 @@ typedef __m256d MD;
 #define VD_BITS(x) _mm256_castpd_si256(x)
 #define VD_FROM_BITS(u) _mm256_castsi256_pd(u)
 #define VD_STOREU(p, v) _mm256_storeu_pd(p, v)
+#define VD_LOADU(p) _mm256_loadu_pd(p)
+#define MD_BITS(m) ((unsigned)_mm256_movemask_pd(m))
 /* 4 elements = 8 words (w0 w1 w0 w1 ...): gather the w0s and w1s, shift, widen */
 #define VD_LOAD_PAIRS(p, hi, lo)                                                          \
     do {                                                                                  \

@@ -2,6 +2,7 @@
  * Compiled only into kernels_avx512.c (with -mavx512f) and run only after dispatch.c
  * has seen AVX-512F in cpuid and the ZMM state enabled by the OS. */
 #include <immintrin.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define FI_ISA_NAME "avx512"
@@ -64,6 +65,8 @@ typedef __mmask8 MD;
 #define VF_BITS(x) _mm512_castps_si512(x)
 #define VF_FROM_BITS(u) _mm512_castsi512_ps(u)
 #define VF_STOREU(p, v) _mm512_storeu_ps(p, v)
+#define VF_LOADU(p) _mm512_loadu_ps(p)
+#define MF_BITS(m) ((unsigned)(m))
 
 #define VD_SET1(x) _mm512_set1_pd((double)(x))
 #define VD_ADD(a, b) _mm512_add_pd(a, b)
@@ -79,6 +82,8 @@ typedef __mmask8 MD;
 #define VD_BITS(x) _mm512_castpd_si512(x)
 #define VD_FROM_BITS(u) _mm512_castsi512_pd(u)
 #define VD_STOREU(p, v) _mm512_storeu_pd(p, v)
+#define VD_LOADU(p) _mm512_loadu_pd(p)
+#define MD_BITS(m) ((unsigned)(m))
 #define VD_LOAD_PAIRS(p, hi, lo)                                                          \
     do {                                                                                  \
         __m512i d_ = _mm512_permutexvar_epi32(                                            \
@@ -109,3 +114,14 @@ typedef __mmask8 MD;
         _mm512_storeu_si512(q_ + 16, _mm512_permutex2var_epi64(                             \
             even_, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), odd_));                   \
     } while (0)
+
+/* kernel_template.h's lane packing, with the compress instructions */
+#define FI_HAVE_COMPRESS_F32 1
+static inline size_t compress_f32(__mmask16 m, __m512 v, size_t i, float *dq, uint32_t *di)
+{
+    unsigned bits = (unsigned)m, count = 0;
+    _mm512_mask_compressstoreu_ps(dq, m, v);
+    _mm512_mask_compressstoreu_epi32(di, m, _mm512_add_epi32(_mm512_set1_epi32((int)i), VU_LANES()));
+    for (; bits; bits &= bits - 1) count++;
+    return count;
+}

@@ -22,6 +22,18 @@ static inline uint32x4_t fi_neon_lanes(void)
     return vld1q_u32(lanes);
 }
 
+/* one bit per lane of a comparison mask */
+static inline unsigned fi_neon_bits_f32(uint32x4_t m)
+{
+    static const uint32_t weights[4] = {1, 2, 4, 8};
+    return vaddvq_u32(vandq_u32(m, vld1q_u32(weights)));
+}
+static inline unsigned fi_neon_bits_f64(uint64x2_t m)
+{
+    static const uint64_t weights[2] = {1, 2};
+    return (unsigned)vaddvq_u64(vandq_u64(m, vld1q_u64(weights)));
+}
+
 #define VU_LOADU(p) vld1q_u32((const uint32_t *)(p))
 #define VU_SET1(x) vdupq_n_u32((uint32_t)(x))
 #define VU_LANES() fi_neon_lanes()
@@ -60,6 +72,8 @@ static inline uint32x4_t fi_neon_lanes(void)
 #define VF_BITS(x) vreinterpretq_u32_f32(x)
 #define VF_FROM_BITS(u) vreinterpretq_f32_u32(u)
 #define VF_STOREU(p, v) vst1q_f32(p, v)
+#define VF_LOADU(p) vld1q_f32(p)
+#define MF_BITS(m) fi_neon_bits_f32(m)
 
 #define VD_SET1(x) vdupq_n_f64((double)(x))
 #define VD_ADD(a, b) vaddq_f64(a, b)
@@ -75,6 +89,8 @@ static inline uint32x4_t fi_neon_lanes(void)
 #define VD_BITS(x) vreinterpretq_u64_f64(x)
 #define VD_FROM_BITS(u) vreinterpretq_f64_u64(u)
 #define VD_STOREU(p, v) vst1q_f64(p, v)
+#define VD_LOADU(p) vld1q_f64(p)
+#define MD_BITS(m) fi_neon_bits_f64(m)
 /* 2 elements = 4 words (w0 w1 w0 w1): even words >> 5 and odd words >> 6, widened */
 #define VD_LOAD_PAIRS(p, hi, lo)                                                      \
     do {                                                                              \

@@ -53,6 +53,8 @@ static inline double fi_f64_bits(uint64_t u) { double x; memcpy(&x, &u, 8); retu
 #define VF_BITS(x) fi_bits_f32(x)
 #define VF_FROM_BITS(u) fi_f32_bits(u)
 #define VF_STOREU(p, v) (*(p) = (v))
+#define VF_LOADU(p) (*(p))
+#define MF_BITS(m) ((m) ? 1u : 0u)
 
 #define VD_SET1(x) ((double)(x))
 #define VD_ADD(a, b) ((a) + (b))
@@ -68,6 +70,8 @@ static inline double fi_f64_bits(uint64_t u) { double x; memcpy(&x, &u, 8); retu
 #define VD_BITS(x) fi_bits_f64(x)
 #define VD_FROM_BITS(u) fi_f64_bits(u)
 #define VD_STOREU(p, v) (*(p) = (v))
+#define VD_LOADU(p) (*(p))
+#define MD_BITS(m) ((m) ? 1u : 0u)
 #define VD_LOAD_PAIRS(p, hi, lo) \
     do { (hi) = (double)((p)[0] >> 5); (lo) = (double)((p)[1] >> 6); } while (0)
 

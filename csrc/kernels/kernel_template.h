@@ -166,39 +166,38 @@ FI_INLINE VD log_f64(VD x)
 /* ---------------------------------------------------------------- lower-half normal quantile */
 
 /* Phi^-1(q) for q in (0, 1/2], by Wichura's AS241 (Applied Statistics 37(3), 1988):
- * PPND7 (relative error ~1e-7) for float32, PPND16 (~1e-16) for float64.  Lanes are
- * computed on the central branch always and on the tail branches only when a lane needs
- * them; every lane's value depends only on its own q. */
+ * PPND7 (relative error ~1e-7) for float32, PPND16 (~1e-16) for float64.  The central
+ * branch (q >= 0.075) runs on every lane; the tail branches, which need a log and a sqrt,
+ * run only on the ~15% of lanes that need them, packed together (ndtri_lower_*_array).
+ * Every value depends only on its own q: the packing never changes a bit. */
 #define FI_POLY4F(r, c3, c2, c1, c0) \
     VF_ADD(VF_MUL(VF_ADD(VF_MUL(VF_ADD(VF_MUL(VF_SET1(c3), r), VF_SET1(c2)), r), VF_SET1(c1)), r), VF_SET1(c0))
 #define FI_POLY3F(r, c2, c1, c0) \
     VF_ADD(VF_MUL(VF_ADD(VF_MUL(VF_SET1(c2), r), VF_SET1(c1)), r), VF_SET1(c0))
 
-FI_INLINE VF ndtri_lower_f32(VF q)
+FI_INLINE VF ndtri_central_f32(VF q)
 {
     VF t = VF_SUB(q, VF_SET1(0.5f));
     VF r = VF_SUB(VF_SET1(0.180625f), VF_MUL(t, t));
     VF num = FI_POLY4F(r, 59.10937472f, 159.29113202f, 50.434271938f, 3.3871327179f);
     VF den = FI_POLY4F(r, 67.18756360f, 78.757757664f, 17.895169469f, 1.0f);
-    num = VF_MUL(t, num);
-    MF tail = VF_LT(q, VF_SET1(0.075f));
-    if (MF_ANY(tail)) {
-        VF rt = VF_SQRT(VF_SUB(VF_SET1(0.0f), log_f32(q)));
-        VF r1 = VF_SUB(rt, VF_SET1(1.6f));
-        VF num_t = FI_POLY4F(r1, 0.17023821103f, 1.3067284816f, 2.75681539f, 1.4234372777f);
-        VF den_t = FI_POLY3F(r1, 0.12021132975f, 0.73700164250f, 1.0f);
-        MF far = VF_LT(VF_SET1(5.0f), rt);
-        if (MF_ANY(far)) {
-            VF r2 = VF_SUB(rt, VF_SET1(5.0f));
-            num_t = VF_SELECT(far, FI_POLY4F(r2, 0.017337203997f, 0.42868294337f, 3.081226386f,
-                                             6.657904643f), num_t);
-            den_t = VF_SELECT(far, FI_POLY3F(r2, 0.012258202635f, 0.24197894225f, 1.0f), den_t);
-        }
-        num = VF_SELECT(tail, VF_SUB(VF_SET1(0.0f), num_t), num);
-        den = VF_SELECT(tail, den_t, den);
+    return VF_DIV(VF_MUL(t, num), den);
+}
+
+FI_INLINE VF ndtri_tail_f32(VF q)
+{
+    VF rt = VF_SQRT(VF_SUB(VF_SET1(0.0f), log_f32(q)));
+    VF r1 = VF_SUB(rt, VF_SET1(1.6f));
+    VF num = FI_POLY4F(r1, 0.17023821103f, 1.3067284816f, 2.75681539f, 1.4234372777f);
+    VF den = FI_POLY3F(r1, 0.12021132975f, 0.73700164250f, 1.0f);
+    MF far = VF_LT(VF_SET1(5.0f), rt);
+    if (MF_ANY(far)) {
+        VF r2 = VF_SUB(rt, VF_SET1(5.0f));
+        num = VF_SELECT(far, FI_POLY4F(r2, 0.017337203997f, 0.42868294337f, 3.081226386f,
+                                       6.657904643f), num);
+        den = VF_SELECT(far, FI_POLY3F(r2, 0.012258202635f, 0.24197894225f, 1.0f), den);
     }
-    /* one division for whichever branch each lane took; -(n / d) == (-n) / d exactly */
-    return VF_DIV(num, den);
+    return VF_DIV(VF_SUB(VF_SET1(0.0f), num), den);
 }
 
 #define FI_POLY8D(r, c7, c6, c5, c4, c3, c2, c1, c0) \
@@ -206,7 +205,7 @@ FI_INLINE VF ndtri_lower_f32(VF q)
     VD_MUL(VD_SET1(c7), r), VD_SET1(c6)), r), VD_SET1(c5)), r), VD_SET1(c4)), r), VD_SET1(c3)), r), \
     VD_SET1(c2)), r), VD_SET1(c1)), r), VD_SET1(c0))
 
-FI_INLINE VD ndtri_lower_f64(VD q)
+FI_INLINE VD ndtri_central_f64(VD q)
 {
     VD t = VD_SUB(q, VD_SET1(0.5));
     VD r = VD_SUB(VD_SET1(0.180625), VD_MUL(t, t));
@@ -218,35 +217,98 @@ FI_INLINE VD ndtri_lower_f64(VD q)
                        3.9307895800092710610e+4, 2.1213794301586595867e+4,
                        5.3941960214247511077e+3, 6.8718700749205790830e+2,
                        4.2313330701600911252e+1, 1.0);
-    num = VD_MUL(t, num);
-    MD tail = VD_LT(q, VD_SET1(0.075));
-    if (MD_ANY(tail)) {
-        VD rt = VD_SQRT(VD_SUB(VD_SET1(0.0), log_f64(q)));
-        VD r1 = VD_SUB(rt, VD_SET1(1.6));
-        VD num_t = FI_POLY8D(r1, 7.74545014278341407640e-4, 2.27238449892691845833e-2,
-                                 2.41780725177450611770e-1, 1.27045825245236838258e+0,
-                                 3.64784832476320460504e+0, 5.76949722146069140550e+0,
-                                 4.63033784615654529590e+0, 1.42343711074968357734e+0);
-        VD den_t = FI_POLY8D(r1, 1.05075007164441684324e-9, 5.47593808499534494600e-4,
-                                 1.51986665636164571966e-2, 1.48103976427480074590e-1,
-                                 6.89767334985100004550e-1, 1.67638483018380384940e+0,
-                                 2.05319162663775882187e+0, 1.0);
-        MD far = VD_LT(VD_SET1(5.0), rt);
-        if (MD_ANY(far)) {
-            VD r2 = VD_SUB(rt, VD_SET1(5.0));
-            num_t = VD_SELECT(far, FI_POLY8D(r2, 2.01033439929228813265e-7, 2.71155556874348757815e-5,
-                                     1.24266094738807843860e-3, 2.65321895265761230930e-2,
-                                     2.96560571828504891230e-1, 1.78482653991729133580e+0,
-                                     5.46378491116411436990e+0, 6.65790464350110377720e+0), num_t);
-            den_t = VD_SELECT(far, FI_POLY8D(r2, 2.04426310338993978564e-15, 1.42151175831644588870e-7,
-                                     1.84631831751005468180e-5, 7.86869131145613259100e-4,
-                                     1.48753612908506148525e-2, 1.36929880922735805310e-1,
-                                     5.99832206555887937690e-1, 1.0), den_t);
-        }
-        num = VD_SELECT(tail, VD_SUB(VD_SET1(0.0), num_t), num);
-        den = VD_SELECT(tail, den_t, den);
+    return VD_DIV(VD_MUL(t, num), den);
+}
+
+FI_INLINE VD ndtri_tail_f64(VD q)
+{
+    VD rt = VD_SQRT(VD_SUB(VD_SET1(0.0), log_f64(q)));
+    VD r1 = VD_SUB(rt, VD_SET1(1.6));
+    VD num = FI_POLY8D(r1, 7.74545014278341407640e-4, 2.27238449892691845833e-2,
+                       2.41780725177450611770e-1, 1.27045825245236838258e+0,
+                       3.64784832476320460504e+0, 5.76949722146069140550e+0,
+                       4.63033784615654529590e+0, 1.42343711074968357734e+0);
+    VD den = FI_POLY8D(r1, 1.05075007164441684324e-9, 5.47593808499534494600e-4,
+                       1.51986665636164571966e-2, 1.48103976427480074590e-1,
+                       6.89767334985100004550e-1, 1.67638483018380384940e+0,
+                       2.05319162663775882187e+0, 1.0);
+    MD far = VD_LT(VD_SET1(5.0), rt);
+    if (MD_ANY(far)) {
+        VD r2 = VD_SUB(rt, VD_SET1(5.0));
+        num = VD_SELECT(far, FI_POLY8D(r2, 2.01033439929228813265e-7, 2.71155556874348757815e-5,
+                                       1.24266094738807843860e-3, 2.65321895265761230930e-2,
+                                       2.96560571828504891230e-1, 1.78482653991729133580e+0,
+                                       5.46378491116411436990e+0, 6.65790464350110377720e+0), num);
+        den = VD_SELECT(far, FI_POLY8D(r2, 2.04426310338993978564e-15, 1.42151175831644588870e-7,
+                                       1.84631831751005468180e-5, 7.86869131145613259100e-4,
+                                       1.48753612908506148525e-2, 1.36929880922735805310e-1,
+                                       5.99832206555887937690e-1, 1.0), den);
     }
-    return VD_DIV(num, den);
+    return VD_DIV(VD_SUB(VD_SET1(0.0), num), den);
+}
+
+/* Elements per pass of the quantile transforms (a multiple of every vector width). */
+#define FI_CHUNK 256
+
+/* The lanes of v selected by m, packed into dq, with their indices i + lane into di;
+ * returns how many.  (An ISA may bring its own compress_f32.) */
+#if !defined(FI_HAVE_COMPRESS_F32)
+FI_INLINE size_t compress_f32(MF m, VF v, size_t i, float *dq, uint32_t *di)
+{
+    float lanes[WF];
+    unsigned bits = MF_BITS(m);
+    size_t c = 0;
+    VF_STOREU(lanes, v);
+    for (unsigned l = 0; l < WF; l++)
+        if ((bits >> l) & 1u) { dq[c] = lanes[l]; di[c] = (uint32_t)(i + l); c++; }
+    return c;
+}
+#endif
+
+FI_INLINE size_t compress_f64(MD m, VD v, size_t i, double *dq, uint32_t *di)
+{
+    double lanes[WD];
+    unsigned bits = MD_BITS(m);
+    size_t c = 0;
+    VD_STOREU(lanes, v);
+    for (unsigned l = 0; l < WD; l++)
+        if ((bits >> l) & 1u) { dq[c] = lanes[l]; di[c] = (uint32_t)(i + l); c++; }
+    return c;
+}
+
+/* q[0..n) <- Phi^-1(q), n a multiple of the vector width, at most FI_CHUNK. */
+static void ndtri_lower_f32_array(float *q, size_t n)
+{
+    float tq[FI_CHUNK + WF];
+    uint32_t ti[FI_CHUNK + WF];
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i += WF) {
+        VF x = VF_LOADU(q + i);
+        MF tail = VF_LT(x, VF_SET1(0.075f));
+        VF_STOREU(q + i, ndtri_central_f32(x));
+        if (MF_ANY(tail)) nt += compress_f32(tail, x, i, tq + nt, ti + nt);
+    }
+    if (nt == 0) return;
+    for (size_t k = nt; k % WF; k++) tq[k] = 0.01f;   /* pad lanes: any tail value */
+    for (size_t k = 0; k < nt; k += WF) VF_STOREU(tq + k, ndtri_tail_f32(VF_LOADU(tq + k)));
+    for (size_t k = 0; k < nt; k++) q[ti[k]] = tq[k];
+}
+
+static void ndtri_lower_f64_array(double *q, size_t n)
+{
+    double tq[FI_CHUNK + WD];
+    uint32_t ti[FI_CHUNK + WD];
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i += WD) {
+        VD x = VD_LOADU(q + i);
+        MD tail = VD_LT(x, VD_SET1(0.075));
+        VD_STOREU(q + i, ndtri_central_f64(x));
+        if (MD_ANY(tail)) nt += compress_f64(tail, x, i, tq + nt, ti + nt);
+    }
+    if (nt == 0) return;
+    for (size_t k = nt; k % WD; k++) tq[k] = 0.01;
+    for (size_t k = 0; k < nt; k += WD) VD_STOREU(tq + k, ndtri_tail_f64(VD_LOADU(tq + k)));
+    for (size_t k = 0; k < nt; k++) q[ti[k]] = tq[k];
 }
 
 /* ---------------------------------------------------------------- one vector of elements */
@@ -273,51 +335,74 @@ FI_INLINE void uniform_f64_step(const uint32_t *w, double *out, const fi_params_
     VD_STOREU(out, VD_MIN(y, VD_SET1(p->high_below)));
 }
 
+/* Each quantile transform is three steps per vector: the lower-half probability q from
+ * the words (*_q), Phi^-1 of all of them (ndtri_lower_*_array), and the value from z and
+ * the words again (*_finish). */
+
 /* x = Phi^-1((w + 1/2) / 2^32): the half below 1/2 directly, the upper half by symmetry
  * from ~w, so both tails keep full resolution (|x| reaches 5.9). */
-FI_INLINE void normal_f32_step(const uint32_t *w, float *out, const fi_params_f32 *p)
+FI_INLINE VF normal_f32_q(const uint32_t *w, const fi_params_f32 *p)
 {
     VU x = VU_LOADU(w);
-    VU upper = VU_SRAI(x, 31);                    /* all ones where w >= 2^31 */
-    VU m = VU_XOR(x, upper);                      /* w or ~w, below 2^31 */
-    VF q = VF_MUL(VF_ADD(VF_FROM_I32(m), VF_SET1(0.5f)), VF_SET1(0x1p-32f));
-    VF z = ndtri_lower_f32(q);
-    z = VF_FROM_BITS(VU_XOR(VF_BITS(z), VU_AND(x, VU_SET1(0x80000000u))));
-    VF_STOREU(out, VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z)));
+    VU m = VU_XOR(x, VU_SRAI(x, 31));             /* w, or ~w where w >= 2^31: below 2^31 */
+    (void)p;
+    return VF_MUL(VF_ADD(VF_FROM_I32(m), VF_SET1(0.5f)), VF_SET1(0x1p-32f));
+}
+
+FI_INLINE VF normal_f32_finish(const uint32_t *w, VF z, const fi_params_f32 *p)
+{
+    z = VF_FROM_BITS(VU_XOR(VF_BITS(z), VU_AND(VU_LOADU(w), VU_SET1(0x80000000u))));
+    return VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z));
 }
 
 /* x = Phi^-1(u + 2^-54), u the 53-bit uniform: the midpoint of u's cell, never 0 or 1. */
-FI_INLINE void normal_f64_step(const uint32_t *w, double *out, const fi_params_f64 *p)
+FI_INLINE VD normal_f64_q(const uint32_t *w, const fi_params_f64 *p)
 {
     VD u = uniform53(w);
-    MD lower = VD_LT(u, VD_SET1(0.5));
-    VD q = VD_SELECT(lower, VD_ADD(u, VD_SET1(0x1p-54)),
+    (void)p;
+    return VD_SELECT(VD_LT(u, VD_SET1(0.5)), VD_ADD(u, VD_SET1(0x1p-54)),
                      VD_SUB(VD_SUB(VD_SET1(1.0), u), VD_SET1(0x1p-54)));
-    VD z = ndtri_lower_f64(q);
-    z = VD_SELECT(lower, z, VD_SUB(VD_SET1(0.0), z));
-    VD_STOREU(out, VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z)));
+}
+
+FI_INLINE VD normal_f64_finish(const uint32_t *w, VD z, const fi_params_f64 *p)
+{
+    z = VD_SELECT(VD_LT(uniform53(w), VD_SET1(0.5)), z, VD_SUB(VD_SET1(0.0), z));
+    return VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z));
 }
 
 /* Inverse CDF of the normal truncated to [a, b]: with v the midpoint uniform,
  * P = Phi(a) + v (Phi(b) - Phi(a)) and 1 - P = (1 - Phi(b)) + (1 - v)(Phi(b) - Phi(a));
  * the smaller of the two goes through the lower-half quantile, so neither tail loses
- * precision to 1 - P. */
-FI_INLINE void truncated_normal_f32_step(const uint32_t *w, float *out, const fi_params_f32 *p)
+ * precision to 1 - P.  float32: v = (2 (w >> 9) + 1) / 2^24, exact, as is 1 - v. */
+FI_INLINE MF truncated_f32_split(const uint32_t *w, const fi_params_f32 *p, VF *q)
 {
-    /* v = (2 (w >> 9) + 1) / 2^24 and 1 - v are both exact in float32 */
     VU k = VU_SRLI(VU_LOADU(w), 9);
     VF v = VF_MUL(VF_FROM_I32(VU_ADD(VU_ADD(k, k), VU_SET1(1))), VF_SET1(0x1p-24f));
     VF mass = VF_SET1(p->mass);
     VF below = VF_ADD(VF_SET1(p->cdf_a), VF_MUL(v, mass));
     VF above = VF_ADD(VF_SET1(p->sf_b), VF_MUL(VF_SUB(VF_SET1(1.0f), v), mass));
     MF lower = VF_LT(below, above);
-    VF z = ndtri_lower_f32(VF_SELECT(lower, below, above));
-    z = VF_SELECT(lower, z, VF_SUB(VF_SET1(0.0f), z));
-    z = VF_MAX(VF_MIN(z, VF_SET1(p->b)), VF_SET1(p->a));
-    VF_STOREU(out, VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z)));
+    *q = VF_SELECT(lower, below, above);
+    return lower;
 }
 
-FI_INLINE void truncated_normal_f64_step(const uint32_t *w, double *out, const fi_params_f64 *p)
+FI_INLINE VF truncated_normal_f32_q(const uint32_t *w, const fi_params_f32 *p)
+{
+    VF q;
+    truncated_f32_split(w, p, &q);
+    return q;
+}
+
+FI_INLINE VF truncated_normal_f32_finish(const uint32_t *w, VF z, const fi_params_f32 *p)
+{
+    VF q;
+    MF lower = truncated_f32_split(w, p, &q);
+    z = VF_SELECT(lower, z, VF_SUB(VF_SET1(0.0f), z));
+    z = VF_MAX(VF_MIN(z, VF_SET1(p->b)), VF_SET1(p->a));
+    return VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z));
+}
+
+FI_INLINE MD truncated_f64_split(const uint32_t *w, const fi_params_f64 *p, VD *q)
 {
     VD u = uniform53(w);
     VD v = VD_ADD(u, VD_SET1(0x1p-54));
@@ -326,10 +411,24 @@ FI_INLINE void truncated_normal_f64_step(const uint32_t *w, double *out, const f
     VD below = VD_ADD(VD_SET1(p->cdf_a), VD_MUL(v, mass));
     VD above = VD_ADD(VD_SET1(p->sf_b), VD_MUL(one_minus_v, mass));
     MD lower = VD_LT(below, above);
-    VD z = ndtri_lower_f64(VD_SELECT(lower, below, above));
+    *q = VD_SELECT(lower, below, above);
+    return lower;
+}
+
+FI_INLINE VD truncated_normal_f64_q(const uint32_t *w, const fi_params_f64 *p)
+{
+    VD q;
+    truncated_f64_split(w, p, &q);
+    return q;
+}
+
+FI_INLINE VD truncated_normal_f64_finish(const uint32_t *w, VD z, const fi_params_f64 *p)
+{
+    VD q;
+    MD lower = truncated_f64_split(w, p, &q);
     z = VD_SELECT(lower, z, VD_SUB(VD_SET1(0.0), z));
     z = VD_MAX(VD_MIN(z, VD_SET1(p->b)), VD_SET1(p->a));
-    VD_STOREU(out, VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z)));
+    return VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z));
 }
 
 /* ---------------------------------------------------------------- loops over n elements */
@@ -356,10 +455,42 @@ FI_INLINE void truncated_normal_f64_step(const uint32_t *w, double *out, const f
 
 FI_DEFINE_TRANSFORM(uniform_f32, float, fi_params_f32, WF, 1)
 FI_DEFINE_TRANSFORM(uniform_f64, double, fi_params_f64, WD, 2)
-FI_DEFINE_TRANSFORM(normal_f32, float, fi_params_f32, WF, 1)
-FI_DEFINE_TRANSFORM(normal_f64, double, fi_params_f64, WD, 2)
-FI_DEFINE_TRANSFORM(truncated_normal_f32, float, fi_params_f32, WF, 1)
-FI_DEFINE_TRANSFORM(truncated_normal_f64, double, fi_params_f64, WD, 2)
+
+/* Chunks of FI_CHUNK elements: q for all, Phi^-1 for all, then the values; a last partial
+ * vector reads zero-padded words and writes through q, so nothing runs past the buffers. */
+#define FI_DEFINE_QUANTILE_TRANSFORM(name, T, PARAMS, WIDTH, WPE, LOADU, STOREU, NDTRI)     \
+    static void name(const uint32_t *words, size_t n, const void *params, void *out_)     \
+    {                                                                                     \
+        const PARAMS *p = (const PARAMS *)params;                                         \
+        T *out = (T *)out_;                                                               \
+        T q[FI_CHUNK];                                                                    \
+        uint32_t wpad[FI_CHUNK * (WPE)];                                                  \
+        for (size_t base = 0; base < n; base += FI_CHUNK) {                               \
+            size_t m = n - base < FI_CHUNK ? n - base : FI_CHUNK;                         \
+            size_t mv = (m + (WIDTH) - 1) / (WIDTH) * (WIDTH);                            \
+            const uint32_t *w = words + (WPE) * base;                                     \
+            if (mv != m) {                                                                \
+                memset(wpad, 0, mv * (WPE) * sizeof(uint32_t));                           \
+                memcpy(wpad, w, m * (WPE) * sizeof(uint32_t));                            \
+                w = wpad;                                                                 \
+            }                                                                             \
+            for (size_t i = 0; i < mv; i += (WIDTH)) STOREU(q + i, name##_q(w + (WPE) * i, p)); \
+            NDTRI(q, mv);                                                                 \
+            T *dst = mv == m ? out + base : q;                                            \
+            for (size_t i = 0; i < mv; i += (WIDTH))                                      \
+                STOREU(dst + i, name##_finish(w + (WPE) * i, LOADU(q + i), p));           \
+            if (dst == q) memcpy(out + base, q, m * sizeof(T));                           \
+        }                                                                                 \
+    }
+
+FI_DEFINE_QUANTILE_TRANSFORM(normal_f32, float, fi_params_f32, WF, 1, VF_LOADU, VF_STOREU,
+                             ndtri_lower_f32_array)
+FI_DEFINE_QUANTILE_TRANSFORM(normal_f64, double, fi_params_f64, WD, 2, VD_LOADU, VD_STOREU,
+                             ndtri_lower_f64_array)
+FI_DEFINE_QUANTILE_TRANSFORM(truncated_normal_f32, float, fi_params_f32, WF, 1, VF_LOADU,
+                             VF_STOREU, ndtri_lower_f32_array)
+FI_DEFINE_QUANTILE_TRANSFORM(truncated_normal_f64, double, fi_params_f64, WD, 2, VD_LOADU,
+                             VD_STOREU, ndtri_lower_f64_array)
 
 #if defined(VU_STREAM)
 static void stream_copy(void *dst, const void *src, size_t bytes)
