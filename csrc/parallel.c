@@ -17,31 +17,25 @@ static void release_helper(void) { InterlockedDecrement(&helpers_busy); }
 void fi_set_helper_budget(int helpers) { InterlockedExchange(&helper_budget, helpers); }
 #else
 #  include <pthread.h>
+#  include <stdatomic.h>
 typedef pthread_t fi_thread;
-static pthread_mutex_t budget_lock = PTHREAD_MUTEX_INITIALIZER;
-static int helpers_busy = 0;
-static int helper_budget = 64;
+/* Lock-free, so that a fork() while another thread sits in here cannot leave the child a
+ * held lock; the child also starts with no helpers of its own (none of the parent's
+ * threads exist in it). */
+static atomic_int helpers_busy = 0;
+static atomic_int helper_budget = 64;
+static atomic_int atfork_registered = 0;
+static void reset_in_child(void) { atomic_store(&helpers_busy, 0); }
 static int claim_helper(void)
 {
-    int ok;
-    pthread_mutex_lock(&budget_lock);
-    ok = helpers_busy < helper_budget;
-    if (ok) helpers_busy++;
-    pthread_mutex_unlock(&budget_lock);
-    return ok;
+    if (!atomic_load(&atfork_registered) && !atomic_exchange(&atfork_registered, 1))
+        pthread_atfork(NULL, NULL, reset_in_child);
+    if (atomic_fetch_add(&helpers_busy, 1) < atomic_load(&helper_budget)) return 1;
+    atomic_fetch_sub(&helpers_busy, 1);
+    return 0;
 }
-static void release_helper(void)
-{
-    pthread_mutex_lock(&budget_lock);
-    helpers_busy--;
-    pthread_mutex_unlock(&budget_lock);
-}
-void fi_set_helper_budget(int helpers)
-{
-    pthread_mutex_lock(&budget_lock);
-    helper_budget = helpers < 0 ? 0 : helpers;
-    pthread_mutex_unlock(&budget_lock);
-}
+static void release_helper(void) { atomic_fetch_sub(&helpers_busy, 1); }
+void fi_set_helper_budget(int helpers) { atomic_store(&helper_budget, helpers < 0 ? 0 : helpers); }
 #endif
 
 typedef struct {

@@ -3,6 +3,7 @@ functions at once, forked children (whose C core starts its own threads per call
 spawned worker processes.  Whatever the interleaving, every value is the one a serial
 run gives: a shared Generator hands out disjoint runs of blocks that together are the
 serial stream, and an int seed gives the same array in every thread and process."""
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -314,15 +315,17 @@ def test_fork_while_another_thread_is_drawing_gives_a_child_that_works():
 
 @pytest.mark.slow
 @pytest.mark.skipif("FASTINIT_FORK_STRESS_SECONDS" not in os.environ,
-                    reason="a stress run: FASTINIT_FORK_STRESS_SECONDS=600 usually reproduces the bug")
+                    reason="a stress run: FASTINIT_FORK_STRESS_SECONDS=600 usually shows "
+                           "the bug")
 def test_forking_while_threads_start_helpers_never_deadlocks_the_child():
-    # Known bug, reproduced by this stress test in about 1 of 6,000 - 23,000 forks: the C
-    # core guards its helper-thread budget (csrc/parallel.c, claim_helper / release_helper)
-    # with a pthread mutex and no pthread_atfork handler.  A fork while another thread
-    # holds it gives a child whose first threaded draw blocks forever in
-    # pthread_mutex_lock (gdb: fi_random_raw -> fi_run_parts -> claim_helper); the
-    # child's helpers_busy count also keeps the parent's running helpers, never released.
+    # Known bug, seen by this stress test once in 6,000 to 23,000 forks: the C core guards
+    # its helper-thread budget (csrc/parallel.c, claim_helper / release_helper) with a
+    # pthread mutex and no pthread_atfork handler.  A fork while another thread holds it
+    # gives a child whose first threaded draw blocks forever (gdb: the child's only
+    # thread waits in pthread_mutex_lock called from _core.so, whose only mutex is that
+    # one); the child's helpers_busy also counts the parent's running helpers for ever.
     seconds = float(os.environ["FASTINIT_FORK_STRESS_SECONDS"])
+    expected = fastinit.Generator(2).random_raw(THREADED_ELEMENTS, threads=1)[:4].tobytes().hex()
     stop = threading.Event()
 
     def keep_starting_helpers():
@@ -338,7 +341,7 @@ def test_forking_while_threads_start_helpers_never_deadlocks_the_child():
         while time.monotonic() < deadline:
             got, status = raw_fork(lambda: fastinit.Generator(2).random_raw(
                 THREADED_ELEMENTS, threads=2)[:4].tobytes().hex())
-            assert status == 0
+            assert status == 0 and got == expected
             forks += 1
     finally:
         stop.set()
@@ -354,18 +357,22 @@ SPAWN_JOBS = [("normal", (300, 200), np.float32, 2, 1), ("xavier_uniform", (512,
               ("truncated_normal", (THREADED_ELEMENTS * 2,), np.float32, 2, 4)]
 
 
-def spawn_worker(job):
-    """Module level, so that a spawned process can import it by name."""
+def spawn_call(job):
+    """The job as a picklable call of fastinit's own module function: a spawned process
+    imports it by name, which a function of this test module (not importable from a
+    fresh interpreter when the suite runs against an installed wheel) would not allow."""
     name, shape, dtype, threads, seed = job
-    return module_call(name, shape, dtype, threads, seed)
+    return functools.partial(getattr(fastinit, name), shape, dtype=dtype, threads=threads,
+                             seed=seed)
 
 
 def test_spawned_pool_workers_return_the_parents_arrays():
     context = multiprocessing.get_context("spawn")
+    calls = [spawn_call(job) for job in SPAWN_JOBS]
     with context.Pool(2) as pool:
-        result = pool.map_async(spawn_worker, SPAWN_JOBS)
-        arrays = result.get(timeout=120)
-    for job, got in zip(SPAWN_JOBS, arrays):
-        expected = spawn_worker(job)
+        pending = [pool.apply_async(call) for call in calls]
+        arrays = [p.get(timeout=120) for p in pending]
+    for job, call, got in zip(SPAWN_JOBS, calls, arrays):
+        expected = call()
         assert got.dtype == expected.dtype and got.shape == expected.shape
         assert got.tobytes() == expected.tobytes(), job[0]

@@ -337,7 +337,8 @@ def test_an_empty_draw_from_an_exhausted_generator_is_empty_or_the_exhausted_err
     # An empty draw takes no blocks, so at counter 2**128 (a state the setter accepts and
     # drawing the last block leaves) it passes no end: it returns an empty array, or at
     # most refuses with the documented "exhausted" error, never an internal conversion
-    # error of the 128-bit counter ("Python int too large to convert to C unsigned long").
+    # error of the 128-bit counter ("Python int too large to convert to C unsigned long",
+    # which the first version raised: fixed in 7a54b9b).
     g = generator_at(4, STREAM_BLOCKS)
     try:
         got = draw(g)
@@ -371,7 +372,7 @@ def test_uniform_scheme_whose_bound_underflows_float32_gives_zeros_or_an_error_n
     # return zeros for the same arguments, as every scheme does for gain=0
     # (test_bad_input.py); a uniform scheme must do the same or refuse with an error that
     # names the argument, not "low and high (or mean and std) do not fit in float32",
-    # arguments the caller never passed.
+    # arguments the caller never passed (as the first version did: fixed in 7a54b9b).
     normal_name = name.replace("uniform", "normal")
     normal_kwargs = {k: v for k, v in kwargs.items() if k != "distribution"}
     if name == "variance_scaling":
@@ -388,8 +389,9 @@ def test_uniform_scheme_whose_bound_underflows_float32_gives_zeros_or_an_error_n
 def test_orthogonal_with_a_gain_beyond_float32_is_refused_like_the_normal_schemes():
     # The normal and uniform schemes refuse a gain whose scale does not fit the output
     # dtype (test_bad_input.py, "std-over-float32").  orthogonal computes in float64 and
-    # casts gain * Q to float32 at the end, so a gain above float32's largest value turns
-    # into +-inf (with NumPy's "overflow encountered in cast" warning) instead of an error.
+    # casts gain * Q to float32 at the end: in the first version a gain above float32's
+    # largest value turned into +-inf there (with NumPy's "overflow encountered in cast"
+    # warning) instead of an error (fixed in 7a54b9b).
     with pytest.raises(ValueError):
         fastinit.xavier_normal((4, 5), gain=1e39, seed=0)
     try:

@@ -20,6 +20,9 @@ ALIASES = {"glorot_uniform": "xavier_uniform", "glorot_normal": "xavier_normal",
 
 _module_generator = Generator()
 
+# Helper threads alive at once, across every concurrent call: one core is the caller's.
+_core.set_helper_budget(max(_arrays.default_threads() - 1, 0))
+
 
 def seed(seed=None):
     """seed(seed=None): restarts the module generator (used by calls with seed=None)."""
