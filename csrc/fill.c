@@ -12,8 +12,9 @@
 
 /* Philox blocks generated per step: 8 KiB of words, resident in L1. */
 #define FI_BUF_BLOCKS 512
-/* Outputs from this size on are written with non-temporal stores, through an L1 bounce
- * buffer: they would not stay in cache anyway, and fresh pages need not be read first. */
+/* Existing outputs from this size on are written with non-temporal stores, through an L1
+ * bounce buffer: they would not stay in cache anyway, and need not be read in first.
+ * (New outputs are not: the page faults zero them into cache, where plain stores win.) */
 #ifndef FI_STREAM_MIN_BYTES
 #  define FI_STREAM_MIN_BYTES (UINT64_C(8) << 20)
 #endif
@@ -171,10 +172,11 @@ static void fill_part(void *ctx, int part, int nparts)
     }
 }
 
-static int run_job(fill_job *job, int threads)
+static int run_job(fill_job *job, int threads, int flags)
 {
     if (job->total == 0) return FI_OK;
-    job->stream_stores = job->total * job->element_size >= FI_STREAM_MIN_BYTES;
+    job->stream_stores = !(flags & FI_OUTPUT_NEW) &&
+                         job->total * job->element_size >= FI_STREAM_MIN_BYTES;
     uint64_t useful = (job->total + FI_MIN_PER_PART - 1) / FI_MIN_PER_PART;
     int nparts = threads < 1 ? 1 : threads;
     if ((uint64_t)nparts > useful) nparts = (int)useful;
@@ -198,7 +200,7 @@ static int init_job(fill_job *job, const fi_stream *stream, int isa)
 
 int fi_fill(const fi_stream *stream, int distribution, int dtype, const double params[4],
             int ndim, const int64_t *shape, const int64_t *region_start,
-            const int64_t *region_shape, void *out, int threads, int isa)
+            const int64_t *region_shape, void *out, int threads, int isa, int flags)
 {
     fi_params_both kp;
     fill_job job;
@@ -235,10 +237,11 @@ int fi_fill(const fi_stream *stream, int distribution, int dtype, const double p
     job.n_outer = lead;
     job.run_len = run_len;
     job.total = total;
-    return run_job(&job, threads);
+    return run_job(&job, threads, flags);
 }
 
-int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads, int isa)
+int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads, int isa,
+                  int flags)
 {
     fill_job job;
     int status = init_job(&job, stream, isa);
@@ -250,7 +253,7 @@ int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int t
     job.n_outer = 0;
     job.run_len = nwords ? nwords : 1;
     job.total = nwords;
-    return run_job(&job, threads);
+    return run_job(&job, threads, flags);
 }
 
 void fi_philox4x32(int rounds, const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4])

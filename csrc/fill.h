@@ -31,15 +31,21 @@ enum {
  * uniform (low, high), normal (mean, std), truncated normal (mean, std, a, b). */
 int fi_check_params(int distribution, int dtype, const double params[4]);
 
+/* Flags of a fill.  FI_OUTPUT_NEW: `out` was just allocated and never touched, so its pages
+ * are faulted in (and zeroed into cache) by the fill itself and plain stores beat
+ * non-temporal ones; without it, large outputs are written with non-temporal stores. */
+enum { FI_OUTPUT_NEW = 1 };
+
 /* Fills out (C-contiguous, region_shape) with the region of the ndim-dimensional array of
  * `shape` whose element at flat C-order index i is value i of the draw that starts at
- * stream->counter (docs/stream.md).  The values do not depend on threads or isa. */
+ * stream->counter (docs/stream.md).  The values do not depend on threads, isa or flags. */
 int fi_fill(const fi_stream *stream, int distribution, int dtype, const double params[4],
             int ndim, const int64_t *shape, const int64_t *region_start,
-            const int64_t *region_shape, void *out, int threads, int isa);
+            const int64_t *region_shape, void *out, int threads, int isa, int flags);
 
 /* Writes nwords raw words of the stream, starting at word 0 of block stream->counter. */
-int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads, int isa);
+int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads, int isa,
+                  int flags);
 
 /* One Philox4x32 block with the given number of rounds (10 for the stream). */
 void fi_philox4x32(int rounds, const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);

@@ -16,13 +16,14 @@ cdef extern from "fill.h" nogil:
         FI_E_TRUNCATION_MASS
         FI_E_ISA
         FI_E_SHAPE
+        FI_OUTPUT_NEW
 
     int fi_check_params(int distribution, int dtype, const double params[4])
     int fi_fill(const fi_stream *stream, int distribution, int dtype, const double params[4],
                 int ndim, const int64_t *shape, const int64_t *region_start,
-                const int64_t *region_shape, void *out, int threads, int isa)
+                const int64_t *region_shape, void *out, int threads, int isa, int flags)
     int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads,
-                      int isa)
+                      int isa, int flags)
     void fi_philox4x32(int rounds, const uint32_t ctr[4], const uint32_t key[2],
                        uint32_t out[4])
 

@@ -75,9 +75,11 @@ cdef inline void _stream_to_c(tuple key, object counter, fi_stream *stream) exce
 
 
 def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
-         tuple region_start, tuple region_shape, cnp.ndarray out, int threads):
+         tuple region_start, tuple region_shape, cnp.ndarray out, int threads,
+         bint out_is_new=False):
     """Fills `out` (C-contiguous, writable, region_shape, float32/float64) with the region
-    of the draw of `shape` that starts at block `counter` of the stream of `key`."""
+    of the draw of `shape` that starts at block `counter` of the stream of `key`;
+    out_is_new says `out` was just allocated (it picks the store kind, never the values)."""
     cdef fi_stream stream
     cdef double c_params[4]
     cdef int64_t c_shape[FI_MAX_DIMS]
@@ -111,7 +113,7 @@ def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
     _params_to_c(params, c_params)
     with nogil:
         status = fi_fill(&stream, dist, dtype_code, c_params, ndim, c_shape, c_start, c_rshape,
-                         data, threads, _isa)
+                         data, threads, _isa, FI_OUTPUT_NEW if out_is_new else 0)
     _raise_for_status(status, dist, out.dtype)
     return out
 
@@ -126,7 +128,7 @@ def random_raw(tuple key, object counter, cnp.ndarray out, int threads):
         raise ValueError("out must be a contiguous uint32 array")
     _stream_to_c(key, counter, &stream)
     with nogil:
-        status = fi_random_raw(&stream, n, data, threads, _isa)
+        status = fi_random_raw(&stream, n, data, threads, _isa, FI_OUTPUT_NEW)
     _raise_for_status(status, -1, out.dtype)
     return out
 

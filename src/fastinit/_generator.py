@@ -138,7 +138,8 @@ class Generator:
         start, extent = _arrays.normalize_region(region, shape)
         threads = _arrays.resolve_threads(threads)
         _core.check_params(distribution, dtype, params)
-        if out is None:
+        out_is_new = out is None
+        if out_is_new:
             out = _arrays.allocate(extent, dtype)
         else:
             _arrays.check_out(out, extent, dtype)
@@ -146,9 +147,10 @@ class Generator:
         key, counter = self._reserve(-(-n * (1 if dtype.itemsize == 4 else 2) // 4))
         if not shape:                      # 0-d: one element, through a 1-d view of out
             _core.fill(key, counter, distribution, params, (1,), (0,), (1,), out.reshape(1),
-                       threads)
+                       threads, out_is_new)
         else:
-            _core.fill(key, counter, distribution, params, shape, start, extent, out, threads)
+            _core.fill(key, counter, distribution, params, shape, start, extent, out, threads,
+                       out_is_new)
         return out
 
     def _fans(self, shape, layout, in_axis, out_axis, fan_in, fan_out):

@@ -65,7 +65,7 @@ static void test_stream_carries(void)
             reference_words(&s, NB, want);
             for (int threads = 1; threads <= 3; threads += 2) {
                 memset(got, 0, sizeof got);
-                CHECK(fi_random_raw(&s, 4 * NB - 3, got, threads, isa) == FI_OK, "random_raw");
+                CHECK(fi_random_raw(&s, 4 * NB - 3, got, threads, isa, FI_OUTPUT_NEW) == FI_OK, "random_raw");
                 CHECK(memcmp(got, want, (4 * NB - 3) * 4) == 0 && got[4 * NB - 3] == 0,
                       "stream words at start %zu on %s, %d threads", i, fi_isa_name(isa), threads);
             }
@@ -130,17 +130,17 @@ static void test_fill_region_and_threads(void)
     for (int d = 0; d < 3; d++)
         for (int t = 0; t < 2; t++) {
             size_t es = t ? 8 : 4;
-            CHECK(fi_fill(&s, d, t, params[d], 2, shape, zero, shape, full, 1, FI_ISA_SCALAR) == FI_OK, "fill");
+            CHECK(fi_fill(&s, d, t, params[d], 2, shape, zero, shape, full, 1, FI_ISA_SCALAR, 0) == FI_OK, "fill");
             for (int isa = 0; isa < FI_N_ISAS; isa++) {
                 if (!fi_kernels_for(isa)) continue;
                 for (int threads = 1; threads <= 7; threads += 2) {
-                    CHECK(fi_fill(&s, d, t, params[d], 2, shape, zero, shape, again, threads, isa) == FI_OK, "fill");
+                    CHECK(fi_fill(&s, d, t, params[d], 2, shape, zero, shape, again, threads, isa, 0) == FI_OK, "fill");
                     CHECK(memcmp(full, again, R * C * es) == 0, "threads %d isa %d", threads, isa);
                 }
                 const int64_t starts[][2] = {{0, 0}, {3, 5}, {36, 0}, {10, 52}, {0, 17}};
                 const int64_t extents[][2] = {{R, C}, {20, 31}, {1, C}, {27, 1}, {R, 0}};
                 for (int r = 0; r < 5; r++) {
-                    CHECK(fi_fill(&s, d, t, params[d], 2, shape, starts[r], extents[r], part, 3, isa) == FI_OK, "region");
+                    CHECK(fi_fill(&s, d, t, params[d], 2, shape, starts[r], extents[r], part, 3, isa, 0) == FI_OK, "region");
                     int same = 1;
                     for (int64_t i = 0; i < extents[r][0]; i++)
                         for (int64_t j = 0; j < extents[r][1]; j++) {
@@ -153,7 +153,7 @@ static void test_fill_region_and_threads(void)
             }
         }
     const int64_t bad_start[2] = {0, 50}, bad_extent[2] = {1, 4};
-    CHECK(fi_fill(&s, 0, 0, params[0], 2, shape, bad_start, bad_extent, part, 1, 0) == FI_E_SHAPE,
+    CHECK(fi_fill(&s, 0, 0, params[0], 2, shape, bad_start, bad_extent, part, 1, 0, 0) == FI_E_SHAPE,
           "region past the end is refused");
 }
 
@@ -170,9 +170,13 @@ static void test_streamed_output_matches_cached(void)
     if (!full) return;
     for (int isa = 0; isa < FI_N_ISAS; isa++) {
         if (!fi_kernels_for(isa)) continue;
-        CHECK(fi_fill(&s, 1, 0, params, 1, shape, zero, shape, full + 0, 2, isa) == FI_OK, "fill");
-        CHECK(fi_fill(&s, 1, 0, params, 1, shape, tail_start, tail_len, tail, 1, isa) == FI_OK, "tail");
-        CHECK(memcmp(full + N - TAIL, tail, sizeof tail) == 0, "streamed fill on %s", fi_isa_name(isa));
+        CHECK(fi_fill(&s, 1, 0, params, 1, shape, tail_start, tail_len, tail, 1, isa, 0) == FI_OK, "tail");
+        for (int flags = 0; flags <= FI_OUTPUT_NEW; flags++) {
+            memset(full, 0, N * sizeof(float));
+            CHECK(fi_fill(&s, 1, 0, params, 1, shape, zero, shape, full, 2, isa, flags) == FI_OK, "fill");
+            CHECK(memcmp(full + N - TAIL, tail, sizeof tail) == 0, "fill with flags %d on %s", flags,
+                  fi_isa_name(isa));
+        }
     }
     free(full);
 }
