@@ -340,7 +340,7 @@ FI_INLINE void uniform_f64_step(const uint32_t *w, double *out, const fi_params_
  * the words again (*_finish). */
 
 /* x = Phi^-1((w + 1/2) / 2^32): the half below 1/2 directly, the upper half by symmetry
- * from ~w, so both tails keep full resolution (|x| reaches 5.9). */
+ * from ~w, so both tails keep full resolution (|x| reaches 6.34). */
 FI_INLINE VF normal_f32_q(const uint32_t *w, const fi_params_f32 *p)
 {
     VU x = VU_LOADU(w);

@@ -173,9 +173,10 @@ class Generator:
                 threads, region):
         scale, mode, distribution = rule
         shape = _arrays.normalize_shape(shape)
+        dtype = _arrays.resolve_dtype(dtype, out)
         fi, fo = self._fans(shape, layout, in_axis, out_axis, fan_in, fan_out)
         dist, params = _schemes.variance_scaling(scale, mode, distribution, fi, fo)
-        dist, params = _schemes.fit_to_dtype(dist, params, _arrays.resolve_dtype(dtype, out))
+        dist, params = _schemes.fit_to_dtype(dist, params, dtype)
         return self._draw(dist, params, shape, dtype, out, threads, region)
 
     # ---------------------------------------------------------------- plain distributions
