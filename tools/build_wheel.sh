@@ -76,12 +76,12 @@ tb=$SECONDS
     > "$WORKDIR/pip-wheel.log" 2>&1 || { tail -60 "$WORKDIR/pip-wheel.log"; exit 1; }
 grep -E "C compiler identification|Found Python|Created wheel" "$WORKDIR/pip-wheel.log" | sed 's/^ *//'
 echo "wheel build took $((SECONDS - tb)) s"
-RAW=$(ls "$ROOT"/dist/raw/fastinit-*-"$PYTAG"-*.whl)
+RAW=$(ls "$ROOT"/dist/raw/fastinit_weights-*-"$PYTAG"-*.whl)
 
 log "auditwheel repair --plat $PLAT"
-rm -f "$ROOT"/wheelhouse/fastinit-*-"$PYTAG"-"$PYTAG"-*.whl
+rm -f "$ROOT"/wheelhouse/fastinit_weights-*-"$PYTAG"-"$PYTAG"-*.whl
 auditwheel repair --plat "$PLAT" --only-plat -w "$ROOT/wheelhouse" "$RAW"
-WHEEL=$(ls "$ROOT"/wheelhouse/fastinit-*-"$PYTAG"-"$PYTAG"-*.whl)
+WHEEL=$(ls "$ROOT"/wheelhouse/fastinit_weights-*-"$PYTAG"-"$PYTAG"-*.whl)
 log "auditwheel show $(basename "$WHEEL")"
 auditwheel show "$WHEEL"
 

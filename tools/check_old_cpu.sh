@@ -29,7 +29,7 @@ if [ $# -ge 1 ]; then
     PY=$1
 else
     tag=$(python3 -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
-    wheel=$(ls -t "$ROOT"/wheelhouse/fastinit-*-"$tag"-"$tag"-*x86_64*.whl 2>/dev/null | head -1)
+    wheel=$(ls -t "$ROOT"/wheelhouse/fastinit_weights-*-"$tag"-"$tag"-*x86_64*.whl 2>/dev/null | head -1)
     [ -n "$wheel" ] || { echo "no $tag wheel in wheelhouse/: run tools/build_wheel.sh" >&2; exit 2; }
     python3 -m venv "$WORK/venv"
     "$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check "$wheel"
