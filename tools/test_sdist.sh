@@ -15,6 +15,7 @@
 # env:   WORK     scratch dir (default: a new mktemp -d, removed on success)
 #        RESULTS  dir for the JUnit XML of the pytest run (default: $WORK/results)
 #        PYTHON   interpreter for the venvs (default python3)
+#        SDIST    test this sdist instead of building one (the workflow tests what it uploads)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${WORK:-}" ]; then
@@ -35,9 +36,14 @@ echo
 echo "== sdist 1. build and twine check"
 "$PYTHON" -m venv "$WORK/sdist-tools"
 "$WORK/sdist-tools/bin/python" "${PIP[@]}" build twine
-rm -rf "$WORK/sdist"
-"$WORK/sdist-tools/bin/python" -m build --sdist --outdir "$WORK/sdist" "$ROOT" | tail -1
-SDIST=$(ls "$WORK"/sdist/fastinit_weights-*.tar.gz)
+if [ -n "${SDIST:-}" ]; then
+    SDIST=$(cd "$(dirname "$SDIST")" && pwd)/$(basename "$SDIST")
+    echo "testing $SDIST"
+else
+    rm -rf "$WORK/sdist"
+    "$WORK/sdist-tools/bin/python" -m build --sdist --outdir "$WORK/sdist" "$ROOT" | tail -1
+    SDIST=$(ls "$WORK"/sdist/fastinit_weights-*.tar.gz)
+fi
 "$WORK/sdist-tools/bin/twine" check --strict "$SDIST"
 
 echo

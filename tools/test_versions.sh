@@ -12,7 +12,8 @@
 #        3.12  newest NumPy: fast subset
 #        3.13  newest NumPy: fast subset
 #      The fast subset is `-m "not slow"`: everything but the long statistical tests, the
-#      same selection the wheel workflow runs on each wheel.  The framework extras are
+#      same selection the wheel workflow runs on each wheel, with [half] (ml_dtypes) so
+#      that bfloat16 is tested on every Python too.  The framework extras are
 #      installed on 3.11 only (the CPU build of torch 2.13.0 this project pins is at hand
 #      for 3.11).
 #   3. The same draws, hashed, must agree in every venv of 1. and 2. and in one more per
@@ -75,7 +76,7 @@ for v in "${VERSIONS[@]}"; do echo "CPython $v: ${PY[$v]} ($("${PY[$v]}" -c 'imp
 DIGEST_PY='
 import hashlib, numpy as np, fastinit
 h = hashlib.sha256()
-for dt in ("float32", "float64"):
+for dt in ("float16", "float32", "float64"):
     for n in (1, 7, 1000, 4099):
         g = fastinit.Generator(n)
         for a in (g.uniform((n,), -2.0, 3.0, dtype=dt), g.normal((n,), 0.5, 2.0, dtype=dt),
@@ -120,13 +121,14 @@ for v in "${VERSIONS[@]}"; do
         "$venv/bin/python" "${PIP[@]}" "${WHEEL[$v]}[test]" "${pins[@]}" -r "$ROOT/tests/requirements-extras.txt"
         extras=1 marks=()
     else
-        "$venv/bin/python" "${PIP[@]}" "${WHEEL[$v]}[test]" "${pins[@]}"
+        "$venv/bin/python" "${PIP[@]}" "${WHEEL[$v]}[test,half]" "${pins[@]}"
         extras=0 marks=(-m "not slow")
     fi
     if [ "$numpy" != newest ]; then    # the pin must hold after the test deps resolved
         "$venv/bin/python" -c "import numpy, sys; sys.exit(numpy.__version__ != '$numpy')" \
             || { echo "numpy $numpy was not kept in $venv" >&2; exit 1; }
     fi
+    (cd "$WORK" && "$venv/bin/python" -c "import fastinit; print('testing', fastinit.__file__); fastinit.show_config()")
     (cd "$WORK" && FASTINIT_REQUIRE_EXTRAS=$extras "$venv/bin/python" -m pytest "$ROOT/tests" -q \
         -p no:cacheprovider --import-mode=importlib "${marks[@]}" \
         --junitxml="$RESULTS/$tag-numpy-$numpy-$suite.xml" -o junit_suite_name="$tag-numpy-$numpy-$suite")
