@@ -90,35 +90,33 @@ def _module_function(name):
     return function
 
 
-def _check_array(array, dtype_is_supported):
+def _check_array(array):
     """Raises unless `array` can be filled in place; errors name it `array`."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"array must be a numpy.ndarray, got {type(array).__name__}")
-    if not dtype_is_supported(array.dtype) or not array.dtype.isnative:
-        names = [str(dt) for dt in _arrays.SUPPORTED_DTYPES]
+    if not _arrays.is_supported(array.dtype):
         shown = array.dtype if array.dtype.isnative else array.dtype.str
-        raise TypeError(f"array has dtype {shown}; expected {', '.join(names[:-1])} or "
-                        f"{names[-1]} in native byte order")
+        raise TypeError(f"array has dtype {shown}; expected {_arrays.SUPPORTED_NAMES} in "
+                        f"native byte order")
     _arrays.check_out(array, array.shape, array.dtype, name="array")
 
 
 def _in_place_function(name):
-    """name_(array, ...): fills a writable C-contiguous float32/float64 array in place."""
+    """name_(array, ...): fills a writable C-contiguous array of a supported dtype in place."""
     function_of_shape = globals()[name]
     params = list(inspect.signature(function_of_shape).parameters.values())
     params = [inspect.Parameter("array", inspect.Parameter.POSITIONAL_ONLY)] + [
         p for p in params[1:] if p.name not in ("out", "dtype", "region")]
     function = _define(
         name + "_", params,
-        f"_check_array(array, _is_supported); "
+        f"_check_array(array); "
         f"return {name}(array.shape, {_call_arguments(params[1:])}, dtype=array.dtype, "
         f"out=array)",
-        {"_check_array": _check_array, "_is_supported": _arrays.SUPPORTED_DTYPES.__contains__,
-         name: function_of_shape})
+        {"_check_array": _check_array, name: function_of_shape})
     scheme_doc = textwrap.indent(inspect.cleandoc(SCHEME_DOCS[name]), "    ")
     function.__doc__ = (
         f"{name}_(array, ...) -> array, filled in place with {name}(array.shape, ...): any "
-        f"writable, C-contiguous float32 or float64 ndarray.\n\n{scheme_doc}\n"
+        f"writable, C-contiguous {_arrays.SUPPORTED_NAMES} ndarray.\n\n{scheme_doc}\n"
         + SCHEME_EXTRA_DOCS.get(name, "") + _IN_PLACE_DOC)
     return function
 
