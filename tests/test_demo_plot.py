@@ -36,7 +36,7 @@ def test_plot_draws_every_init_and_histogram_layer(monkeypatch, tmp_path):
     report = {"depth": 5, "width": 8, "seed": 0,
               "forward": table["forward"], "backward": table["backward"]}
     _demo.plot(report, tmp_path / "p.png")
-    axes = [ax for row in saved[0].subfigs for ax in row.axes]
+    axes = saved[0].axes
     assert len(axes) == len(_demo.HISTOGRAM_CASES) + 2 * len(_demo.ACTIVATIONS)
     histogram_labels = axes[0].get_legend_handles_labels()[1]
     assert histogram_labels == [f"layer {layer}" for layer in _demo.histogram_layers(5)]
