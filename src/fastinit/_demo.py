@@ -467,8 +467,10 @@ def format_report(report):
         f"layer's units within {SATURATION_MARGIN} of a bound.",
         "",
     ]
-    header = (f"{'activation':<10} {'init':<15}" + "".join(f"{'act ' + f'L{l + 1}':>10}" for l in layers)
-              + f"  {'verdict':<10}" + "".join(f"{'grad ' + f'L{l + 1}':>10}" for l in layers)
+    header = (f"{'activation':<10} {'init':<15}"
+              + "".join(f"{f'act L{layer + 1}':>10}" for layer in layers)
+              + f"  {'verdict':<10}"
+              + "".join(f"{f'grad L{layer + 1}':>10}" for layer in layers)
               + "  verdict")
     lines += [header, "-" * len(header)]
     for activation in ACTIVATIONS:
