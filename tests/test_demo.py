@@ -377,3 +377,14 @@ def test_import_fastinit_leaves_the_demo_alone():
             "print(any(m in sys.modules for m in ('fastinit._demo', 'sklearn', 'matplotlib')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_without_threadpoolctl_the_demo_says_so_and_runs(monkeypatch, capsys, small_report):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)
+    with _demo.one_blas_thread():                    # a no-op then, not an error
+        pass
+    monkeypatch.setattr(_demo, "run_demo", lambda **kw: small_report)
+    assert main(["demo", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "threadpoolctl is not installed" in captured.err
+    assert json.loads(captured.out) == small_report

@@ -148,6 +148,10 @@ def demo(args):
 
     if args.plot:
         _check_plot_path(args.plot, args.command_parser)
+    if importlib.util.find_spec("threadpoolctl") is None:
+        print("note: threadpoolctl is not installed, so NumPy's BLAS keeps all its threads, "
+              "which can make the demo several times slower on a busy machine "
+              "(pip install threadpoolctl)", file=sys.stderr)
     print(f"running the demo (depth {args.depth}, width {args.width}, seed {args.seed}) ...",
           file=sys.stderr, flush=True)
     report = _demo.run_demo(depth=args.depth, width=args.width, seed=args.seed)
