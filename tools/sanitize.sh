@@ -7,7 +7,12 @@
 # Usage: bash tools/sanitize.sh   (needs gcc, cmake, ninja, valgrind; run from anywhere)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-work="${SANITIZE_WORKDIR:-$(mktemp -d)}"
+if [ -n "${SANITIZE_WORKDIR:-}" ]; then
+    work=$SANITIZE_WORKDIR
+else    # removed on success, kept for a look on failure
+    work=$(mktemp -d /tmp/fastinit-sanitize.XXXXXX)
+    trap 'rc=$?; if [ $rc = 0 ]; then rm -rf "$work"; else echo "== work dir kept: $work"; fi' EXIT
+fi
 echo "== work dir: $work"
 
 echo "== 1. C tests with ASan + UBSan"

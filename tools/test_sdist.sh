@@ -4,7 +4,7 @@
 #   2. its contents: every tracked file the build and the tests need is in it (CMakeLists.txt,
 #      pyproject.toml, README.md, LICENSE, csrc/, src/, tests/, benchmarks/, docs/), and
 #      nothing else is (PKG-INFO aside): no build dirs, wheels, venvs, CI or tool scripts;
-#   3. `pip install fastinit_weights-*.tar.gz[bench]` in a fresh venv whose PATH holds a C
+#   3. `pip install fastinit_weights-*.tar.gz[bench,half]` in a fresh venv whose PATH holds a C
 #      compiler and binutils and nothing else: CMake, Ninja, Cython and NumPy come from PyPI
 #      through pip's isolated build;
 #   4. from the unpacked sdist's root, with the installed package: plain `pytest -m "not slow"`
@@ -76,7 +76,7 @@ done
 venv="$WORK/sdist-venv"
 "$PYTHON" -m venv "$venv"
 t0=$SECONDS
-PATH="$venv/bin:$ccbin" "$venv/bin/python" "${PIP[@]}" "$SDIST[bench]"
+PATH="$venv/bin:$ccbin" "$venv/bin/python" "${PIP[@]}" "$SDIST[bench,half]"
 echo "built and installed in $((SECONDS - t0)) s"
 
 echo
