@@ -285,12 +285,12 @@ def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
         prefix = module_name + "." if module_name else ""
         if isinstance(module, nn.Transformer):
             transformer_roots.append(module)
-        specs = layer_specs(module)
         own = _own_tensors(module)
         for local, tensor, is_param in own:
             if isinstance(tensor, nn.parameter.UninitializedTensorMixin):
                 raise ValueError(f"{prefix}{local} of {type(module).__name__} is not "
                                  f"materialized yet: run a forward pass of the lazy module first")
+        specs = layer_specs(module)
         for local, tensor, is_param in own:
             key = id(tensor)
             if key in entries:              # shared (tied): filled once, under its first name

@@ -34,7 +34,7 @@ from . import _torch_tensors as _tensors
 from ._fans import calculate_gain
 from ._generator import Generator
 from ._schemes import check_real
-from ._torch_modules import Rule, init_module, parameter_seed  # noqa: F401
+from ._torch_modules import Rule, gpt_rules, init_module, parameter_seed  # noqa: F401
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -42,7 +42,7 @@ __all__ = [
     "kaiming_normal_", "orthogonal_", "sparse_",
     "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
     "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse",
-    "init_module", "Rule", "parameter_seed",
+    "init_module", "Rule", "gpt_rules", "parameter_seed",
 ]
 
 
