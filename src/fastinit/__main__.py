@@ -40,6 +40,10 @@ def build_parser():
                        help="print machine-readable JSON to stdout instead of the table")
     bench.add_argument("--plot", metavar="FILE.png",
                        help="also save a bar chart of the medians (needs matplotlib)")
+    bench.add_argument("--no-torch", action="store_true",
+                       help="skip the fastinit.torch table (init_module of a 100 M parameter "
+                            "TransformerEncoder and the drop-ins on 4096x4096, against torch; "
+                            "run when torch is installed)")
     return parser
 
 
@@ -59,11 +63,20 @@ def bench(args, parser):
     print(f"timing {'x'.join(map(str, args.shape))} {args.dtype} ...", file=sys.stderr,
           flush=True)
     report = _bench.run_bench(args.shape, args.dtype, args.repeat, progress=_progress)
+    torch_rows = None
+    if not args.no_torch and importlib.util.find_spec("torch") is not None:
+        from . import _bench_torch
+        print("timing fastinit.torch against torch ...", file=sys.stderr, flush=True)
+        torch_rows = _bench_torch.run_torch_bench(args.repeat, progress=_progress)
+        report["torch_adapter"] = torch_rows
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()
     else:
         print(_bench.format_table(report))
+        if torch_rows is not None:
+            print()
+            print(_bench_torch.format_torch_table(torch_rows))
     if args.plot:
         _bench.plot(report, args.plot)
         print(f"plot saved to {args.plot}", file=sys.stderr)
