@@ -281,7 +281,17 @@ def test_half_non_contiguous_view():
 def test_meta_tensor_is_left_alone_as_torch_does():
     t = torch.empty(5, 4, device="meta")
     assert fit.kaiming_uniform_(t, seed=0) is t
-    assert fit.normal_(t) is t and t.is_meta
+    g = fastinit.Generator(1)
+    assert fit.normal_(t, seed=g) is t and t.is_meta
+    assert g.state["counter"] == 0                 # nothing drawn
+
+
+def test_meta_tensor_arguments_are_still_checked():
+    t = torch.empty(5, 4, device="meta")
+    with pytest.raises(ValueError, match="std"):
+        fit.normal_(t, 0.0, -1.0, seed=0)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        fit.kaiming_normal_(t, nonlinearity="swish", seed=0)
 
 
 def test_other_devices_are_a_clear_error():

@@ -333,6 +333,8 @@ def test_unmaterialized_lazy_module_is_a_clear_error():
     ({"rules": ["*"]}, TypeError, "rules must hold"),
     ({"rules": [(int, "zeros")]}, TypeError, "nn.Module classes"),
     ({"unknown": "skip"}, ValueError, "unknown must be"),
+    ({"rules": [("bias", ("normal", {"std": -1.0}))]}, ValueError, "std"),
+    ({"rules": [("bias", ("trunc_normal", {"a": 3.0, "b": 1.0}))]}, ValueError, "a must be less"),
     ({"seed": -1}, ValueError, "seed must be non-negative"),
     ({"seed": "0"}, TypeError, "seed must be"),
     ({"seed": 1, "generator": torch.Generator()}, TypeError, "not both"),

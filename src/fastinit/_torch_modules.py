@@ -92,8 +92,9 @@ def gpt_rules(n_layers, *, std=0.02, output_projections=("*.out_proj.weight", "*
 class _Init:
     """A resolved init: fill(tensor, rng) and a description for messages."""
 
-    def __init__(self, fill, description):
-        self.fill, self.description = fill, description
+    def __init__(self, fill, description, checkable=True):
+        # checkable: a fill of a meta tensor checks the arguments and writes nothing
+        self.fill, self.description, self.checkable = fill, description, checkable
 
 
 def _scheme_table():
@@ -131,7 +132,8 @@ def resolve_init(spec, what):
     if isinstance(spec, _Init):
         return spec
     if callable(spec) and not isinstance(spec, (str, tuple)):
-        return _Init(lambda t, rng: spec(t, seed=rng), getattr(spec, "__name__", repr(spec)))
+        return _Init(lambda t, rng: spec(t, seed=rng), getattr(spec, "__name__", repr(spec)),
+                     checkable=False)
     if isinstance(spec, str):
         name, kwargs = spec, {}
     elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str) \
@@ -410,6 +412,9 @@ def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unkno
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     entries, resets = plan(module, weights=weights, biases=biases, rules=rules, unknown=unknown)
     root = _root_seed(seed, generator)
+    for name, tensor, init, _ in entries:       # every argument checked before a byte is written
+        if init.checkable:
+            init.fill(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), Generator(0))
     if any(t.is_meta for t in module.parameters()) or any(t.is_meta for t in module.buffers()):
         module.to_empty(device=device)
         entries, resets = plan(module, weights=weights, biases=biases, rules=rules,

@@ -50,9 +50,14 @@ def _fill(tensor, scheme, seed, generator, **arguments):
     """Fills tensor with Generator.<scheme>(shape, layout-free arguments) of the NumPy API,
     through its memory or a copy; DTensors by their shard's region."""
     _tensors.check_tensor(tensor)
-    if tensor.device.type == "meta":            # no storage: nothing to fill, as torch
-        return tensor
     local, shape, region = _tensors.shard_of(tensor)
+    if tensor.device.type == "meta":
+        # no storage: nothing to fill, as torch; the arguments are still checked, by an
+        # empty region of a throwaway stream (orthogonal would factor the whole matrix)
+        if scheme != "orthogonal":
+            getattr(Generator(0), scheme)(shape, **arguments, dtype=_tensors.fill_dtype(local),
+                                          region=tuple(slice(0, 0) for _ in shape))
+        return tensor
     rng = _tensors.resolve_generator(seed, generator)
     draw = getattr(rng, scheme)
 
@@ -171,6 +176,7 @@ def orthogonal_(tensor, gain=1, generator=None, *, seed=None):
     _tensors.check_tensor(tensor)
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
+    check_real("gain", gain, minimum=0)
     if tensor.numel() == 0:
         return tensor
     return _fill(tensor, "orthogonal", seed, generator, gain=gain, layout="torch")
@@ -248,4 +254,3 @@ kaiming_normal = _deprecated(kaiming_normal_)
 orthogonal = _deprecated(orthogonal_)
 sparse = _deprecated(sparse_)
 
-del Generator
