@@ -55,7 +55,7 @@ def rank_results(request, tmp_path_factory):
 @pytest.mark.parametrize("name,shape,args", worker.DROP_IN_CASES, ids=[c[0] for c in worker.DROP_IN_CASES])
 def test_gathered_shards_equal_one_full_call(rank_results, name, shape, args, placement):
     _, results = rank_results
-    expected = getattr(fit, name)(torch.zeros(shape), *args, seed=5)
+    expected = getattr(fit, name)(torch.zeros(shape), *args, **worker.seed_keywords(name))
     assert torch.equal(results[(name, placement)], expected)
 
 

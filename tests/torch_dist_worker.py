@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-# (function, global shape, positional arguments); each filled with seed=5
+# (function, global shape, positional arguments); the random ones filled with seed=5
 DROP_IN_CASES = [
     ("uniform_", (7, 5), (-1.0, 2.0)),
     ("normal_", (12, 10), (0.5, 2.0)),
@@ -20,7 +20,15 @@ DROP_IN_CASES = [
     ("kaiming_normal_", (6, 13), (0.1, "fan_out")),
     ("orthogonal_", (8, 5), (1.5,)),
     ("sparse_", (10, 7), (0.3,)),
+    ("eye_", (7, 5), ()),
+    ("dirac_", (6, 3, 3), ()),
+    ("constant_", (5, 4), (0.5,)),
 ]
+DETERMINISTIC = ("eye_", "dirac_", "constant_")
+
+
+def seed_keywords(name):
+    return {} if name in DETERMINISTIC else {"seed": 5}
 PLACEMENTS = ("Shard(0)", "Shard(1)", "Replicate()")
 N_LAYERS = 2
 
@@ -64,7 +72,7 @@ def _run_cases(world_size):
     for name, shape, args in DROP_IN_CASES:
         for text in PLACEMENTS:
             dt = distribute_tensor(torch.zeros(shape), mesh, [placement(text)])
-            assert getattr(fit, name)(dt, *args, seed=5) is dt
+            assert getattr(fit, name)(dt, *args, **seed_keywords(name)) is dt
             results[(name, text)] = dt.full_tensor()
     # seed=None: each rank draws the seed from its own default generator, seeded alike
     torch.manual_seed(21)

@@ -217,13 +217,38 @@ def sparse_(tensor, sparsity, std=0.01, generator=None, *, seed=None):
 
 
 # ---------------------------------------------------------------- deterministic fills
-# No randomness: torch's own functions (they already handle Parameters and views).
+# No randomness: torch's own functions (they handle Parameters, views and, for the
+# element-wise fills, DTensors).  torch's eye_ and dirac_ place their ones by local index,
+# which is wrong on a DTensor shard of another rank: there the pattern is made on the
+# global shape and the shard's region copied.
 
 constant_ = _torch_init.constant_
 ones_ = _torch_init.ones_
 zeros_ = _torch_init.zeros_
-eye_ = _torch_init.eye_
-dirac_ = _torch_init.dirac_
+
+
+def eye_(tensor):
+    """eye_(tensor) -> tensor: the identity matrix of a 2-d tensor, as torch (DTensors too)."""
+    if not _tensors.is_dtensor(tensor):
+        return _torch_init.eye_(tensor)
+    return _pattern_on_shard(tensor, _torch_init.eye_)
+
+
+def dirac_(tensor, groups=1):
+    """dirac_(tensor, groups=1) -> tensor: the Dirac delta of a 3-, 4- or 5-d tensor, as
+    torch (DTensors too)."""
+    if not _tensors.is_dtensor(tensor):
+        return _torch_init.dirac_(tensor, groups)
+    return _pattern_on_shard(tensor, lambda t: _torch_init.dirac_(t, groups))
+
+
+def _pattern_on_shard(tensor, make):
+    local, shape, region = _tensors.shard_of(tensor)
+    full = make(torch.empty(shape, dtype=local.dtype, device="meta" if local.is_meta else "cpu"))
+    if not local.is_meta:
+        with torch.no_grad():
+            local.copy_(full[region])
+    return tensor
 
 
 # ---------------------------------------------------------------- torch's deprecated names
