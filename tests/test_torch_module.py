@@ -371,6 +371,29 @@ def test_meta_model_is_materialized_and_equals_the_cpu_built_one():
         assert torch.equal(t, cpu_state[name]), name
 
 
+class WithTable(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.register_buffer("table", torch.arange(6.0), persistent=False)
+
+
+def test_buffers_no_layer_resets_are_kept_on_the_cpu():
+    model = WithTable()
+    fit.init_module(model, seed=0)
+    assert torch.equal(model.table, torch.arange(6.0))
+
+
+def test_meta_model_with_buffers_nothing_would_fill_is_a_clear_error():
+    with torch.device("meta"):
+        model = WithTable()
+    with pytest.raises(TypeError, match="uninitialized: table"):
+        fit.init_module(model, seed=0)
+    assert model.fc.weight.is_meta                       # nothing materialized
+    fit.init_module(model, seed=0, rules=[("table", ("constant", {"val": 2.0}))])
+    assert torch.equal(model.table, torch.full((6,), 2.0))
+
+
 def test_meta_model_peak_memory_is_about_its_size():
     code = textwrap.dedent("""
         import torch
@@ -382,8 +405,8 @@ def test_meta_model_peak_memory_is_about_its_size():
                 if line.startswith(key):
                     return int(line.split()[1]) * 1024
 
-        fit.init_module(nn.Linear(4, 4), seed=0)        # first-call costs out of the way
-        with torch.device("meta"):
+        with torch.device("meta"):                      # first-call costs out of the way
+            fit.init_module(nn.Linear(4, 4), seed=0)
             model = nn.Sequential(*[nn.Linear(2048, 2048) for _ in range(12)])
         size = sum(p.numel() * p.element_size() for p in model.parameters())
         with open("/proc/self/clear_refs", "w") as f:

@@ -269,9 +269,10 @@ def _own_tensors(module):
 
 
 def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
-    """[(qualified name, tensor, _Init, padding_idx or None)] for every parameter of model
-    and every buffer a known layer resets, plus the modules to reset by their own
-    reset_parameters (unknown="reset_parameters").  Raises before anything is filled."""
+    """([(qualified name, tensor, _Init, padding_idx or None)] for every parameter of model
+    and every buffer a known layer resets or a rule names, [modules to reset by their own
+    reset_parameters] (unknown="reset_parameters"), [names of the buffers left as they
+    are]).  Raises before anything is filled."""
     if unknown not in ("error", "reset_parameters"):
         raise ValueError(f"unknown must be 'error' or 'reset_parameters', got {unknown!r}")
     weights = None if weights is None else resolve_init(weights, "weights")
@@ -298,8 +299,6 @@ def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
             if key in entries:              # shared (tied): filled once, under its first name
                 continue
             spec = specs.get(local) if specs is not None else None
-            if spec is None and not is_param:
-                continue                    # a buffer no reset_parameters touches: kept
             entries[key] = [prefix + local, tensor, spec, module, _padding_idx(module, local)]
             order.append(key)
         if specs is not None:
@@ -316,6 +315,7 @@ def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
 
     result = []
     still_unknown = {}
+    kept_buffers = []
     for key in order:
         name, tensor, spec, module, padding_idx = entries[key]
         local = name.rsplit(".", 1)[-1]
@@ -328,6 +328,9 @@ def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
         for rule in rules:
             if rule.matches(name, module):
                 init = rule.init
+        if init is None and not is_param:
+            kept_buffers.append(name)       # a buffer no reset_parameters touches: kept
+            continue
         if init is None:
             owner = name.rsplit(".", 1)[0] if "." in name else "(root)"
             still_unknown.setdefault(owner, (module, []))[1].append(local)
@@ -346,7 +349,7 @@ def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
                 raise TypeError(f"{owner} ({type(module).__name__}) has parameters "
                                 f"{', '.join(names)} with no rule and no reset_parameters")
             resets.append(module)
-    return result, resets
+    return result, resets, kept_buffers
 
 
 def _padding_idx(module, local):
@@ -410,15 +413,21 @@ def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unkno
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
-    entries, resets = plan(module, weights=weights, biases=biases, rules=rules, unknown=unknown)
+    entries, resets, kept_buffers = plan(module, weights=weights, biases=biases, rules=rules,
+                                         unknown=unknown)
+    on_meta = any(t.is_meta for t in module.parameters()) or any(t.is_meta for t in module.buffers())
+    if on_meta and kept_buffers:
+        raise TypeError(f"init_module materializes this meta model with to_empty, which would "
+                        f"leave these buffers uninitialized: {', '.join(kept_buffers)}; give them "
+                        f"rules (e.g. Rule('zeros', names=...)) or build the model on the CPU")
     root = _root_seed(seed, generator)
     for name, tensor, init, _ in entries:       # every argument checked before a byte is written
         if init.checkable:
             init.fill(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), Generator(0))
-    if any(t.is_meta for t in module.parameters()) or any(t.is_meta for t in module.buffers()):
+    if on_meta:
         module.to_empty(device=device)
-        entries, resets = plan(module, weights=weights, biases=biases, rules=rules,
-                               unknown=unknown)
+        entries, resets, _ = plan(module, weights=weights, biases=biases, rules=rules,
+                                  unknown=unknown)
     for m in resets:
         m.reset_parameters()
     with torch.no_grad():

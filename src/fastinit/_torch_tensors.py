@@ -4,6 +4,7 @@ reaches the tensor's memory.  No scheme math here: the fill is a NumPy-API call.
 import hashlib
 import math
 import operator
+import sys
 
 import numpy as np
 import torch
@@ -59,16 +60,10 @@ def name_seed_sequence(seed, name):
 
 # ---------------------------------------------------------------- tensors
 
-def _dtensor_type():
-    if not torch.distributed.is_available():
-        return None
-    from torch.distributed.tensor import DTensor
-    return DTensor
-
-
 def is_dtensor(tensor):
-    cls = _dtensor_type()
-    return cls is not None and isinstance(tensor, cls)
+    # a DTensor exists only once its module is imported: never import it here (seconds)
+    module = sys.modules.get("torch.distributed.tensor")
+    return module is not None and isinstance(tensor, module.DTensor)
 
 
 def shard_of(tensor):
