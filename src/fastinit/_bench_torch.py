@@ -81,6 +81,8 @@ def run_torch_bench(repeat, progress=None):
     with _bench.torch_threads(os.cpu_count()):
         pairs = contender_pairs()
         runs = [c.run for _, theirs, ours in pairs for c in (theirs, ours)]
+        for run in runs:        # untimed: first calls import and allocate (seconds, once)
+            run()
         samples = time_interleaved_limited(runs, repeat, progress)
     rows = []
     for k, (case, theirs, ours) in enumerate(pairs):
