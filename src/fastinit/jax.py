@@ -79,8 +79,14 @@ def _check_traced_key(key):
 
 
 def _resolve_dtype(dtype):
-    # jax's default float: float32, or float64 under jax_enable_x64
-    return np.dtype(jnp.result_type(float) if dtype is None else dtype)
+    """The dtype jax would give: the default float for None, and float64 becomes float32
+    unless jax_enable_x64 is on (the values are then float32's, not rounded float64's)."""
+    if dtype is None:
+        return np.dtype(jnp.result_type(float))
+    try:
+        return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    except TypeError as e:
+        raise TypeError(f"dtype {dtype!r} is not understood: {e}") from None
 
 
 def _shape(shape):
@@ -143,8 +149,9 @@ def _initializer(draw, default_dtype, name, whole_only=False):
 
 
 def _traced(draw, key, shape, dtype, sharding):
-    """Inside jit (or vmap, grad...) the values come from a host callback; each key of a
-    vmapped batch is initialized on its own."""
+    """Inside jit (or vmap, grad...) the values come from a host callback, which makes the
+    whole array (XLA then splits it to the requested sharding); each key of a vmapped batch
+    is initialized on its own."""
     words = _check_traced_key(key)
 
     def host(words_value):
@@ -153,9 +160,12 @@ def _traced(draw, key, shape, dtype, sharding):
 
     values = jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dtype), words,
                                vmap_method="sequential")
-    if sharding is not None:
-        values = jax.lax.with_sharding_constraint(values, sharding)
-    return values
+    if sharding is None:
+        return values
+    mesh_axis_types = getattr(getattr(sharding, "mesh", None), "axis_types", ())
+    if any(t == jax.sharding.AxisType.Explicit for t in mesh_axis_types):
+        return jax.sharding.reshard(values, sharding)
+    return jax.lax.with_sharding_constraint(values, sharding)
 
 
 def _check_dtype_kind(dtype):
