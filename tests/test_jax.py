@@ -245,3 +245,9 @@ def test_import_fastinit_imports_no_framework():
     code = ("import sys, fastinit; bad = [m for m in ('jax', 'keras', 'torch', 'dask', "
             "'ml_dtypes', 'sklearn', 'flax') if m in sys.modules]; print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_scalar_array_arguments_are_read_as_numbers():
+    stddev = jnp.asarray(0.3, dtype=jnp.float32)
+    got = host(fj.normal(stddev)(jax.random.key(1), SHAPE))
+    np.testing.assert_array_equal(got, fastinit.normal(SHAPE, 0.0, float(np.float32(0.3)), seed=1))

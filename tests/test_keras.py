@@ -280,3 +280,9 @@ def test_bad_calls_are_refused():
         fk.Orthogonal(seed=0)((5,))
     with pytest.raises(TypeError, match="dtype"):
         fk.GlorotUniform(seed=0)((4, 4), dtype="int32")
+
+
+def test_scalar_tensor_arguments_are_read_as_numbers():
+    init = fk.RandomUniform(minval=keras.ops.convert_to_tensor(-0.5), maxval=keras.ops.convert_to_tensor(0.25), seed=2)
+    np.testing.assert_array_equal(values(init(SHAPE)), fastinit.uniform(SHAPE, -0.5, 0.25, seed=2))
+    assert init.get_config()["minval"] == -0.5
