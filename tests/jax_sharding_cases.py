@@ -130,3 +130,14 @@ def test_inside_jit_a_mesh_of_auto_axes_needs_no_context():
     jitted = jax.jit(lambda k: init(k, SHAPE, out_sharding=sharding))(key)
     assert jitted.sharding == sharding
     np.testing.assert_array_equal(np.asarray(jitted), np.asarray(init(key, SHAPE)))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_shards_keep_the_bits(dtype):
+    sharding = NamedSharding(make_mesh("2d"), P("x", "y"))
+    init = fj.glorot_normal()
+    key = jax.random.key(8)
+    sharded = init(key, SHAPE, jax.numpy.dtype(dtype), out_sharding=sharding)
+    assert sharded.sharding == sharding and sharded.dtype == jax.numpy.dtype(dtype)
+    want = fastinit.glorot_normal(SHAPE, truncated=True, dtype=dtype, seed=8)
+    np.testing.assert_array_equal(np.asarray(sharded).astype(np.float32), want.astype(np.float32))

@@ -28,22 +28,22 @@ def host(x):
 
 SCHEMES = [
     # (fastinit.jax constructor call, the NumPy API call it stands for)
-    (lambda: fj.glorot_uniform(), lambda s, seed: fastinit.glorot_uniform(s, seed=seed)),
-    (lambda: fj.xavier_uniform(), lambda s, seed: fastinit.xavier_uniform(s, seed=seed)),
-    (lambda: fj.glorot_normal(), lambda s, seed: fastinit.glorot_normal(s, truncated=True, seed=seed)),
-    (lambda: fj.lecun_uniform(), lambda s, seed: fastinit.lecun_uniform(s, seed=seed)),
-    (lambda: fj.lecun_normal(), lambda s, seed: fastinit.lecun_normal(s, truncated=True, seed=seed)),
+    (lambda: fj.glorot_uniform(), lambda s, seed, **kw: fastinit.glorot_uniform(s, seed=seed, **kw)),
+    (lambda: fj.xavier_uniform(), lambda s, seed, **kw: fastinit.xavier_uniform(s, seed=seed, **kw)),
+    (lambda: fj.glorot_normal(), lambda s, seed, **kw: fastinit.glorot_normal(s, truncated=True, seed=seed, **kw)),
+    (lambda: fj.lecun_uniform(), lambda s, seed, **kw: fastinit.lecun_uniform(s, seed=seed, **kw)),
+    (lambda: fj.lecun_normal(), lambda s, seed, **kw: fastinit.lecun_normal(s, truncated=True, seed=seed, **kw)),
     (lambda: fj.he_uniform(),
-     lambda s, seed: fastinit.variance_scaling(s, 2.0, "fan_in", "uniform", seed=seed)),
+     lambda s, seed, **kw: fastinit.variance_scaling(s, 2.0, "fan_in", "uniform", seed=seed, **kw)),
     (lambda: fj.kaiming_normal(),
-     lambda s, seed: fastinit.variance_scaling(s, 2.0, "fan_in", "truncated_normal", seed=seed)),
+     lambda s, seed, **kw: fastinit.variance_scaling(s, 2.0, "fan_in", "truncated_normal", seed=seed, **kw)),
     (lambda: fj.variance_scaling(0.5, "fan_geo_avg", "normal"),
-     lambda s, seed: fastinit.variance_scaling(s, 0.5, "fan_geo_avg", "normal", seed=seed)),
-    (lambda: fj.uniform(), lambda s, seed: fastinit.uniform(s, 0.0, 1e-2, seed=seed)),
-    (lambda: fj.normal(0.3), lambda s, seed: fastinit.normal(s, 0.0, 0.3, seed=seed)),
+     lambda s, seed, **kw: fastinit.variance_scaling(s, 0.5, "fan_geo_avg", "normal", seed=seed, **kw)),
+    (lambda: fj.uniform(), lambda s, seed, **kw: fastinit.uniform(s, 0.0, 1e-2, seed=seed, **kw)),
+    (lambda: fj.normal(0.3), lambda s, seed, **kw: fastinit.normal(s, 0.0, 0.3, seed=seed, **kw)),
     (lambda: fj.truncated_normal(0.3, lower=-1.0, upper=3.0),
-     lambda s, seed: fastinit.truncated_normal(s, 0.0, 0.3, -1.0, 3.0, seed=seed)),
-    (lambda: fj.orthogonal(2.0), lambda s, seed: fastinit.orthogonal(s, 2.0, seed=seed)),
+     lambda s, seed, **kw: fastinit.truncated_normal(s, 0.0, 0.3, -1.0, 3.0, seed=seed, **kw)),
+    (lambda: fj.orthogonal(2.0), lambda s, seed, **kw: fastinit.orthogonal(s, 2.0, seed=seed, **kw)),
 ]
 
 
@@ -251,3 +251,29 @@ def test_scalar_array_arguments_are_read_as_numbers():
     stddev = jnp.asarray(0.3, dtype=jnp.float32)
     got = host(fj.normal(stddev)(jax.random.key(1), SHAPE))
     np.testing.assert_array_equal(got, fastinit.normal(SHAPE, 0.0, float(np.float32(0.3)), seed=1))
+
+
+# ---------------------------------------------------------------- half precision
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("make, numpy_call", SCHEMES)
+def test_half_precision_gives_the_numpy_api_half_values(make, numpy_call, dtype):
+    got = make()(jax.random.key(3), SHAPE, jnp.dtype(dtype))
+    assert got.dtype == jnp.dtype(dtype)
+    want = numpy_call(SHAPE, 3, dtype=dtype)
+    assert want.dtype == got.dtype
+    np.testing.assert_array_equal(host(got).astype(np.float32), want.astype(np.float32))
+
+
+def test_constructor_dtype_is_the_default_and_the_call_dtype_wins():
+    init = fj.lecun_normal(dtype=jnp.bfloat16)
+    assert init(jax.random.key(0), SHAPE).dtype == jnp.bfloat16
+    assert init(jax.random.key(0), SHAPE, jnp.float16).dtype == jnp.float16
+
+
+def test_half_precision_inside_jit():
+    init = fj.he_uniform(dtype=jnp.bfloat16)
+    jitted = jax.jit(lambda k: init(k, SHAPE))(jax.random.key(5))
+    assert jitted.dtype == jnp.bfloat16
+    np.testing.assert_array_equal(host(jitted).astype(np.float32),
+                                  host(init(jax.random.key(5), SHAPE)).astype(np.float32))

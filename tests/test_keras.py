@@ -36,26 +36,26 @@ def values(tensor):
 
 BITS = [
     # (fastinit.keras initializer with seed s, the NumPy API call with seed s)
-    (lambda s: fk.GlorotUniform(seed=s), lambda sh, s: fastinit.glorot_uniform(sh, seed=s)),
-    (lambda s: fk.glorot_uniform(seed=s), lambda sh, s: fastinit.xavier_uniform(sh, seed=s)),
+    (lambda s: fk.GlorotUniform(seed=s), lambda sh, s, **kw: fastinit.glorot_uniform(sh, seed=s, **kw)),
+    (lambda s: fk.glorot_uniform(seed=s), lambda sh, s, **kw: fastinit.xavier_uniform(sh, seed=s, **kw)),
     (lambda s: fk.GlorotNormal(seed=s),
-     lambda sh, s: fastinit.glorot_normal(sh, truncated=True, seed=s)),
-    (lambda s: fk.LecunUniform(seed=s), lambda sh, s: fastinit.lecun_uniform(sh, seed=s)),
+     lambda sh, s, **kw: fastinit.glorot_normal(sh, truncated=True, seed=s, **kw)),
+    (lambda s: fk.LecunUniform(seed=s), lambda sh, s, **kw: fastinit.lecun_uniform(sh, seed=s, **kw)),
     (lambda s: fk.lecun_normal(seed=s),
-     lambda sh, s: fastinit.lecun_normal(sh, truncated=True, seed=s)),
+     lambda sh, s, **kw: fastinit.lecun_normal(sh, truncated=True, seed=s, **kw)),
     (lambda s: fk.HeUniform(seed=s),
-     lambda sh, s: fastinit.variance_scaling(sh, 2.0, "fan_in", "uniform", seed=s)),
+     lambda sh, s, **kw: fastinit.variance_scaling(sh, 2.0, "fan_in", "uniform", seed=s, **kw)),
     (lambda s: fk.he_normal(seed=s),
-     lambda sh, s: fastinit.variance_scaling(sh, 2.0, "fan_in", "truncated_normal", seed=s)),
+     lambda sh, s, **kw: fastinit.variance_scaling(sh, 2.0, "fan_in", "truncated_normal", seed=s, **kw)),
     (lambda s: fk.VarianceScaling(0.3, "fan_out", "untruncated_normal", seed=s),
-     lambda sh, s: fastinit.variance_scaling(sh, 0.3, "fan_out", "normal", seed=s)),
+     lambda sh, s, **kw: fastinit.variance_scaling(sh, 0.3, "fan_out", "normal", seed=s, **kw)),
     (lambda s: fk.VarianceScaling(0.3, "fan_avg", "normal", seed=s),   # Keras: "normal" is truncated
-     lambda sh, s: fastinit.variance_scaling(sh, 0.3, "fan_avg", "truncated_normal", seed=s)),
-    (lambda s: fk.RandomUniform(seed=s), lambda sh, s: fastinit.uniform(sh, -0.05, 0.05, seed=s)),
-    (lambda s: fk.RandomNormal(0.5, 2.0, seed=s), lambda sh, s: fastinit.normal(sh, 0.5, 2.0, seed=s)),
+     lambda sh, s, **kw: fastinit.variance_scaling(sh, 0.3, "fan_avg", "truncated_normal", seed=s, **kw)),
+    (lambda s: fk.RandomUniform(seed=s), lambda sh, s, **kw: fastinit.uniform(sh, -0.05, 0.05, seed=s, **kw)),
+    (lambda s: fk.RandomNormal(0.5, 2.0, seed=s), lambda sh, s, **kw: fastinit.normal(sh, 0.5, 2.0, seed=s, **kw)),
     (lambda s: fk.TruncatedNormal(seed=s),
-     lambda sh, s: fastinit.truncated_normal(sh, 0.0, 0.05, seed=s)),
-    (lambda s: fk.Orthogonal(1.5, seed=s), lambda sh, s: fastinit.orthogonal(sh, 1.5, seed=s)),
+     lambda sh, s, **kw: fastinit.truncated_normal(sh, 0.0, 0.05, seed=s, **kw)),
+    (lambda s: fk.Orthogonal(1.5, seed=s), lambda sh, s, **kw: fastinit.orthogonal(sh, 1.5, seed=s, **kw)),
 ]
 
 
@@ -286,3 +286,13 @@ def test_scalar_tensor_arguments_are_read_as_numbers():
     init = fk.RandomUniform(minval=keras.ops.convert_to_tensor(-0.5), maxval=keras.ops.convert_to_tensor(0.25), seed=2)
     np.testing.assert_array_equal(values(init(SHAPE)), fastinit.uniform(SHAPE, -0.5, 0.25, seed=2))
     assert init.get_config()["minval"] == -0.5
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("make, numpy_call", BITS)
+def test_half_precision_gives_the_numpy_api_half_values(make, numpy_call, dtype):
+    got = make(3)(SHAPE, dtype=dtype)
+    assert keras.backend.standardize_dtype(got.dtype) == dtype
+    want = numpy_call(SHAPE, 3, dtype=dtype)
+    # float32 holds every half value exactly: compare there (numpy has no bfloat16 of its own)
+    np.testing.assert_array_equal(values(keras.ops.cast(got, "float32")), want.astype(np.float32))
