@@ -277,3 +277,21 @@ def test_half_precision_inside_jit():
     assert jitted.dtype == jnp.bfloat16
     np.testing.assert_array_equal(host(jitted).astype(np.float32),
                                   host(init(jax.random.key(5), SHAPE)).astype(np.float32))
+
+
+def test_bad_arguments_inside_jit_fail_at_trace_time_naming_them():
+    with pytest.raises(ValueError, match="dimensions"):
+        jax.jit(lambda k: fj.glorot_uniform()(k, (5,)))(jax.random.key(0))
+    with pytest.raises(ValueError, match="column_axis"):
+        jax.jit(lambda k: fj.orthogonal(column_axis=2)(k, (4, 4)))(jax.random.key(0))
+    with pytest.raises(ValueError, match="shape"):
+        jax.jit(lambda k: fj.normal()(k, (4, -1)))(jax.random.key(0))
+
+
+def test_bad_shapes_are_refused_before_anything_is_allocated():
+    with pytest.raises(ValueError, match="shape"):
+        fj.normal()(jax.random.key(0), (4, -1))
+    with pytest.raises(TypeError, match="shape"):
+        fj.normal()(jax.random.key(0), "4x4")
+    with pytest.raises(MemoryError):
+        fj.normal()(jax.random.key(0), (2**40, 2**10))

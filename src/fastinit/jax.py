@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _api
+from . import _api, _arrays
 from ._fans import compute_fans
 
 __all__ = [
@@ -89,13 +89,6 @@ def _resolve_dtype(dtype):
         raise TypeError(f"dtype {dtype!r} is not understood: {e}") from None
 
 
-def _shape(shape):
-    try:
-        return tuple(operator.index(d) for d in shape)
-    except TypeError:
-        raise TypeError(f"shape must be a sequence of ints, got {shape!r}") from None
-
-
 def _resolve_sharding(out_sharding):
     """A concrete jax.sharding.Sharding or None; a PartitionSpec takes the mesh of the
     enclosing jax.set_mesh / use_mesh context, as jax.nn.initializers do."""
@@ -118,17 +111,22 @@ def _aligned_empty(shape, dtype):
     return raw[offset:offset + nbytes].view(dtype).reshape(shape)
 
 
-def _initializer(draw, default_dtype, name, whole_only=False):
+def _initializer(draw, default_dtype, name, whole_only=False, check=None):
     """init(key, shape, dtype=default_dtype, out_sharding=None) over draw(shape, dtype,
     seed, region, out) -> numpy array, the NumPy API call that defines the values.
     whole_only: draw makes the whole array only (region is None), and shards are cut
-    from it."""
+    from it.  check(shape, dtype) raises what draw would for bad arguments (default: a
+    draw of an empty region), so that a traced call fails at trace time, not in XLA."""
+    if check is None:
+        def check(shape, dtype):
+            draw(shape, dtype, 0, tuple(slice(0, 0) for _ in shape), None)
 
     def init(key, shape, dtype=default_dtype, out_sharding=None):
-        shape = _shape(shape)
-        dtype = _resolve_dtype(dtype)
+        shape = _arrays.normalize_shape(shape)
+        dtype = _arrays.resolve_dtype(_resolve_dtype(dtype), None)
         sharding = _resolve_sharding(out_sharding)
         if isinstance(key, jax.core.Tracer):
+            check(shape, dtype)
             return _traced(draw, key, shape, dtype, sharding)
         seed = seed_of_key(key)
         if sharding is None:
@@ -278,11 +276,14 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
     except TypeError:
         raise TypeError(f"column_axis must be an int, got {column_axis!r}") from None
 
-    def draw(shape, dt, seed, region, out):
+    def check(shape, dt):
         if len(shape) < 2:
             raise ValueError(f"orthogonal needs a shape with at least 2 dimensions, got {shape}")
         if not -len(shape) <= column_axis < len(shape):
             raise ValueError(f"column_axis={column_axis} is out of range for shape {shape}")
+
+    def draw(shape, dt, seed, region, out):
+        check(shape, dt)
         axis = column_axis % len(shape)
         rest = shape[:axis] + shape[axis + 1:]
         q = _api.orthogonal((math.prod(rest), shape[axis]), scale, dtype=dt, seed=seed)
@@ -291,4 +292,4 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
             return np.ascontiguousarray(q)
         out[...] = q
         return out
-    return _initializer(draw, dtype, "orthogonal", whole_only=True)
+    return _initializer(draw, dtype, "orthogonal", whole_only=True, check=check)
