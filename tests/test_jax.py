@@ -295,3 +295,21 @@ def test_bad_shapes_are_refused_before_anything_is_allocated():
         fj.normal()(jax.random.key(0), "4x4")
     with pytest.raises(MemoryError):
         fj.normal()(jax.random.key(0), (2**40, 2**10))
+
+
+CONSTRUCTORS = ["glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
+                "lecun_uniform", "lecun_normal", "he_uniform", "he_normal", "kaiming_uniform",
+                "kaiming_normal", "variance_scaling", "normal", "uniform", "truncated_normal",
+                "orthogonal"]
+
+
+@pytest.mark.parametrize("name", CONSTRUCTORS)
+def test_constructor_arguments_and_defaults_are_jax(name):
+    import inspect
+
+    def parameters(function):
+        return [(p.name, p.default, p.kind) for p in inspect.signature(function).parameters.values()]
+    assert parameters(getattr(fj, name)) == parameters(getattr(jax.nn.initializers, name))
+    init = getattr(fj, name)(*((1.0, "fan_in", "uniform") if name == "variance_scaling" else ()))
+    assert [p.name for p in inspect.signature(init).parameters.values()] == [
+        "key", "shape", "dtype", "out_sharding"]

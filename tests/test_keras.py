@@ -296,3 +296,21 @@ def test_half_precision_gives_the_numpy_api_half_values(make, numpy_call, dtype)
     want = numpy_call(SHAPE, 3, dtype=dtype)
     # float32 holds every half value exactly: compare there (numpy has no bfloat16 of its own)
     np.testing.assert_array_equal(values(keras.ops.cast(got, "float32")), want.astype(np.float32))
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES)
+def test_constructor_arguments_and_defaults_are_keras(cls):
+    import inspect
+
+    def parameters(c):
+        return [(p.name, p.default) for p in inspect.signature(c.__init__).parameters.values()]
+    assert parameters(cls) == parameters(getattr(keras.initializers, cls.__name__))
+
+
+def test_snake_case_names_are_the_classes_as_in_keras():
+    for name in ("glorot_uniform", "glorot_normal", "lecun_uniform", "lecun_normal",
+                 "he_uniform", "he_normal", "random_uniform", "random_normal",
+                 "truncated_normal", "variance_scaling", "orthogonal", "constant", "zeros",
+                 "ones", "identity"):
+        ours, theirs = getattr(fk, name), getattr(keras.initializers, name)
+        assert ours.__name__ == theirs.__name__
