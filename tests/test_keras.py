@@ -314,3 +314,8 @@ def test_snake_case_names_are_the_classes_as_in_keras():
                  "ones", "identity"):
         ours, theirs = getattr(fk, name), getattr(keras.initializers, name)
         assert ours.__name__ == theirs.__name__
+
+
+def test_axes_out_of_range_are_refused_naming_them():
+    with pytest.raises(ValueError, match="input_axes"):
+        fk.LecunUniform(seed=0, input_axes=[3], output_axes=[1])((4, 6, 10))

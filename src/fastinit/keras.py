@@ -52,6 +52,9 @@ def keras_fans(shape, input_axes=None, output_axes=None):
     (1, 1), 1-d (n, n), and (*kernel, fan_in, fan_out) from 2-d on."""
     shape = tuple(shape)
     if input_axes is not None and output_axes is not None:
+        for name, axes in (("input_axes", input_axes), ("output_axes", output_axes)):
+            if any(not -len(shape) <= a < len(shape) for a in axes):
+                raise ValueError(f"{name}={axes!r} is out of range for shape {shape}")
         ins = tuple(a % len(shape) for a in input_axes)
         outs = tuple(a % len(shape) for a in output_axes)
         rest = tuple(i for i in range(len(shape)) if i not in ins and i not in outs)
