@@ -62,7 +62,7 @@ LAYERS = {
     "PReLU": lambda: nn.PReLU(8, init=0.1),
     "TransformerEncoderLayer": lambda: nn.TransformerEncoderLayer(64, 4, 128),
     "TransformerDecoderLayer": lambda: nn.TransformerDecoderLayer(64, 4, 128),
-    "Transformer": lambda: nn.Transformer(32, 4, 1, 1, 64),
+    "Transformer": lambda: nn.Transformer(32, 4, 1, 1, 64, batch_first=True),
 }
 
 
