@@ -291,6 +291,17 @@ def test_out_and_the_in_place_form_give_the_new_array(dtype):
     assert_same_bits(array, want)
 
 
+@HALVES
+def test_a_large_out_written_with_streaming_stores_gets_the_same_values(dtype):
+    """Outputs of 8 MiB and more that already exist take the non-temporal store path."""
+    shape = (2048, 2304)                                  # 9 MiB of 2-byte elements
+    out = np.zeros(shape, dtype=dtype)
+    fastinit.normal(shape, 0.0, 0.02, seed=13, dtype=dtype, out=out, threads=2)
+    assert_same_bits(out, fastinit.normal(shape, 0.0, 0.02, seed=13, dtype=dtype, threads=1))
+    assert_same_bits(out[-1:], fastinit.normal(shape, 0.0, 0.02, seed=13, dtype=dtype,
+                                               region=(slice(2047, 2048),)))
+
+
 def test_an_int16_buffer_viewed_as_bfloat16_is_filled_in_place():
     """How a framework tensor's memory arrives (torch: t.view(torch.int16).numpy())."""
     buffer = np.zeros(SHAPE, dtype=np.int16)

@@ -25,6 +25,8 @@ int main(int argc, char **argv)
     fi_params_f64 p64 = {.low = -1, .span = 2, .high_below = 0.9999999999999999, .mean = 0, .std = 1,
                          .a = -2, .b = 2, .cdf_a = 0.022750131948179, .sf_b = 0.022750131948179,
                          .mass = 0.954499736103642};
+    fi_params_h16 ph = {p32, -65504.0f, 65504.0f};
+    const char *dtype_names[] = {"f32", "f64", "f16", "bf16"};
     const char *dist_names[] = {"uniform", "normal", "truncated"};
     long reps = (long)(2e8 / n);
     for (int isa = 0; isa < FI_N_ISAS; isa++) {
@@ -34,12 +36,15 @@ int main(int argc, char **argv)
         for (long r = 0; r < reps; r++) k->philox_blocks(key, (uint32_t)r, 0, 0, 0, n / 2, words);
         printf("%-7s philox            %6.3f ns/word\n", k->name, (now() - t0) / (reps * 2.0 * n) * 1e9);
         for (int d = 0; d < 3; d++)
-            for (int t = 0; t < 2; t++) {
+            for (int t = 0; t < FI_N_DTYPES; t++) {
+                size_t m = t == FI_FLOAT64 ? n / 2 : n;
+                const void *p = t == FI_FLOAT32   ? (const void *)&p32
+                                : t == FI_FLOAT64 ? (const void *)&p64
+                                                  : (const void *)&ph;
                 t0 = now();
-                for (long r = 0; r < reps; r++)
-                    k->transform[d][t](words, t ? n / 2 : n, t ? (const void *)&p64 : (const void *)&p32, out);
-                printf("%-7s %-9s %s   %6.3f ns/element\n", k->name, dist_names[d], t ? "f64" : "f32",
-                       (now() - t0) / (reps * (double)(t ? n / 2 : n)) * 1e9);
+                for (long r = 0; r < reps; r++) k->transform[d][t](words, m, p, out);
+                printf("%-7s %-9s %-4s  %6.3f ns/element\n", k->name, dist_names[d], dtype_names[t],
+                       (now() - t0) / (reps * (double)m) * 1e9);
             }
     }
     free(words);
