@@ -5,6 +5,7 @@ outside the distribution's support is moved to the nearest half value inside it.
 The expected arrays here are built independently of the C core: the float32 array rounded by
 numpy / ml_dtypes (`astype`), then clamped to bounds found by searching every one of the
 65536 bit patterns of the format for the nearest finite values inside the support."""
+import functools
 import math
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
@@ -25,6 +27,12 @@ TRUNCATED_STD = 0.87962566103423978
 
 def finite_values(dtype):
     """Every finite value of a 16-bit format, as sorted float64 (exact)."""
+    return _finite_values(dtype.name)
+
+
+@functools.lru_cache(maxsize=None)
+def _finite_values(name):
+    dtype = F16 if name == "float16" else BF16
     bits = np.arange(2 ** 16, dtype=np.uint16)
     exponent = 0x7C00 if dtype == F16 else 0x7F80          # all ones: infinity or NaN
     return np.unique(bits[(bits & exponent) != exponent].view(dtype).astype(np.float64))
@@ -116,9 +124,10 @@ def test_half_is_the_float32_value_rounded_to_nearest_even_inside_the_support(
 
 
 @HALVES
-def test_the_dtype_may_be_named_by_string(dtype):
-    by_string = fastinit.he_normal(SHAPE, seed=3, dtype=dtype.name)
-    assert_same_bits(by_string, fastinit.he_normal(SHAPE, seed=3, dtype=dtype))
+def test_the_dtype_may_be_named_by_string_or_scalar_type(dtype):
+    want = fastinit.he_normal(SHAPE, seed=3, dtype=dtype)
+    assert_same_bits(fastinit.he_normal(SHAPE, seed=3, dtype=dtype.name), want)
+    assert_same_bits(fastinit.he_normal(SHAPE, seed=3, dtype=dtype.type), want)
 
 
 @HALVES
@@ -159,6 +168,28 @@ def test_uniform_at_the_edges_of_its_support(low, high, dtype):
     assert_same_bits(got, expected_half(single, dtype, lo, hi))
     as_float = got.astype(np.float64)
     assert as_float.min() >= low and as_float.max() < high
+
+
+@HALVES
+@given(low=st.floats(-70000.0, 70000.0), log_span=st.floats(-45.0, 18.0), seed=st.integers(0, 99))
+def test_uniform_of_any_span_is_the_float32_value_rounded_inside_low_high(dtype, low, log_span,
+                                                                            seed):
+    high = low + 2.0 ** log_span
+    if not low < high:
+        return
+    values = finite_values(dtype)
+    try:
+        got = fastinit.uniform((300,), low, high, dtype=dtype, seed=seed)
+    except ValueError:
+        # refused: a bound beyond the format (or float32), or no value of it in [low, high)
+        beyond = max(abs(low), abs(high)) > values[-1] + (values[-1] - values[-2]) / 2
+        empty = not np.any((values >= low) & (values < high))
+        single_refused = np.float32(low) == np.float32(high)
+        assert beyond or empty or single_refused
+        return
+    single = fastinit.uniform((300,), low, high, seed=seed)
+    lo, hi = support_bounds(dtype, low, high, closed=False)
+    assert_same_bits(got, expected_half(single, dtype, lo, hi))
 
 
 @HALVES
