@@ -222,6 +222,24 @@ def test_truncated_normal_at_the_edges_of_its_support(params, dtype):
 
 
 @HALVES
+@given(mean=st.floats(-100.0, 100.0), log_std=st.floats(-40.0, 15.0), a=st.floats(-5.0, 3.0),
+       width=st.floats(0.01, 8.0), seed=st.integers(0, 99))
+def test_truncated_normal_of_any_interval_is_the_float32_value_rounded_inside_it(
+        dtype, mean, log_std, a, width, seed):
+    std, b = 2.0 ** log_std, a + width
+    low, high = mean + a * std, mean + b * std
+    values = finite_values(dtype)
+    try:
+        got = fastinit.truncated_normal((300,), mean, std, a, b, dtype=dtype, seed=seed)
+    except ValueError:
+        # refused only when no value of the format lies in [low, high]
+        assert not np.any((values >= low) & (values <= high))
+        return
+    single = fastinit.truncated_normal((300,), mean, std, a, b, seed=seed)
+    assert_same_bits(got, expected_half(single, dtype, *support_bounds(dtype, low, high)))
+
+
+@HALVES
 @pytest.mark.parametrize("mean, std", [(0.0, 2e4), (1e-6, 1e-7), (0.0, 1e-40), (-3.0, 0.0)])
 def test_normal_is_rounded_and_kept_finite(mean, std, dtype):
     """A normal's support is every real: only a value past the largest finite half moves
