@@ -54,7 +54,8 @@ def build_parser():
         description="Time xavier_uniform, he_normal and he_normal(truncated=True) into new "
                     "arrays: fastinit with 1 thread and all cores, the np.ones floor, and "
                     "numpy / scipy, torch and mkl_random where installed, interleaved in one "
-                    "process; print the medians.")
+                    "process; print the medians.  With float32, fastinit's float16 and "
+                    "bfloat16 (with ml_dtypes) arrays are timed alongside.")
     bench.add_argument("--shape", type=_positive_int, nargs="+", default=[4096, 4096],
                        metavar="N", help="array shape, at least 2 dimensions (default: 4096 4096)")
     bench.add_argument("--dtype", choices=("float32", "float64"), default="float32",
