@@ -1,5 +1,6 @@
 """The comparison behind `python -m fastinit bench` and benchmarks/: each scheme as fastinit
-draws it and as numpy, scipy, torch and mkl_random users write it, next to a floor (writing
+draws it and as numpy, scipy, torch, mkl_random and jax users write it (and through
+fastinit.jax, fastinit's jax.nn.initializers), next to a floor (writing
 the same bytes with no randomness at all), timed interleaved in one process.
 
 A contender is a zero-argument callable that returns the initialized array; building one
@@ -10,6 +11,7 @@ import contextlib
 import dataclasses
 import importlib
 import importlib.metadata
+import importlib.util
 import math
 import os
 import platform
@@ -25,8 +27,10 @@ from ._generator import Generator
 from ._schemes import TRUNCATED_STD, TRUNCATION_BOUND
 
 SCHEMES = ("xavier_uniform", "he_normal", "he_normal_truncated")
-LIBRARIES = ("fastinit", "floor", "numpy", "torch", "mkl_random")
-OPTIONAL_LIBRARIES = ("scipy", "torch", "mkl_random")
+# fastinit's half-precision rows, next to its float32 ones: the same draws, half the bytes
+HALF_DTYPES = ("float16", "bfloat16")
+LIBRARIES = ("fastinit", "floor", "numpy", "torch", "mkl_random", "jax", "fastinit.jax")
+OPTIONAL_LIBRARIES = ("scipy", "torch", "mkl_random", "jax")
 
 # A contender slower than SLOW_CALL_SECONDS per call (scipy's truncnorm, torch's
 # trunc_normal_ at 4096x4096) is run at most SLOW_BUDGET_SECONDS' worth, and at least once,
@@ -49,6 +53,7 @@ class Contender:
     name: str           # as the tables show it
     code: str           # the measured call, for the record
     run: Callable[[], object]
+    dtype: str = None   # the array's dtype when it is not the run's (fastinit's half rows)
 
 
 # ---------------------------------------------------------------- the schemes' parameters
@@ -73,7 +78,14 @@ def _check_scheme(scheme):
 
 
 def _dtype_name(dtype):
-    return np.dtype(dtype).name
+    # "bfloat16" is a numpy dtype name only once ml_dtypes is imported
+    return dtype if isinstance(dtype, str) and dtype == "bfloat16" else np.dtype(dtype).name
+
+
+def half_dtypes():
+    """The HALF_DTYPES fastinit can draw here: bfloat16 needs ml_dtypes."""
+    return tuple(name for name in HALF_DTYPES
+                 if name != "bfloat16" or importlib.util.find_spec("ml_dtypes") is not None)
 
 
 def _import_optional(name):
@@ -97,7 +109,7 @@ def fastinit_contender(scheme, shape, dtype, threads=None, out=None):
     array, or filling `out`, with `threads` threads (None: all this process may use)."""
     _check_scheme(scheme)
     generator = Generator(0)
-    kwargs = {"dtype": np.dtype(dtype), "threads": threads}
+    kwargs = {"dtype": _arrays.resolve_dtype(dtype, None), "threads": threads}
     if scheme == "he_normal_truncated":
         kwargs["truncated"] = True
     method = getattr(generator, "xavier_uniform" if scheme == "xavier_uniform" else "he_normal")
@@ -199,6 +211,46 @@ def mkl_random_contender(scheme, shape, dtype):
                      lambda: rs.normal(0.0, std, shape, method="ICDF").astype(dtype, copy=False))
 
 
+# scheme -> the jax.nn.initializers call that draws it; fastinit.jax has the same names
+_JAX_INITIALIZERS = {
+    "xavier_uniform": ("glorot_uniform", ()),
+    "he_normal": ("variance_scaling", (2.0, "fan_in", "normal")),      # JAX's he_normal is truncated
+    "he_normal_truncated": ("he_normal", ()),
+}
+
+
+def _jax_initializer_contender(library, module, scheme, shape, dtype):
+    _check_scheme(scheme)
+    jax = _import_optional("jax")
+    name, args = _JAX_INITIALIZERS[scheme]
+    dtype = np.dtype(dtype)
+    if dtype.itemsize == 8 and not jax.config.jax_enable_x64:
+        raise Unavailable("jax makes float64 only with jax_enable_x64")
+    init = getattr(module, name)(*args)
+    key = jax.random.key(0)
+    prefix = "jax.nn.initializers" if library == "jax" else "fastinit.jax"
+    code = (f"{prefix}.{name}({', '.join(map(repr, args))})(key, shape, {dtype.name})"
+            f".block_until_ready()")
+    label = "jax" if library == "jax" else "fastinit.jax"
+    return Contender(library, label, code,
+                     lambda: init(key, shape, dtype).block_until_ready())
+
+
+def jax_contender(scheme, shape, dtype):
+    """jax_contender(scheme, shape, dtype) -> Contender: jax.nn.initializers on jax's
+    default device, waited for (Unavailable without jax)."""
+    jax = _import_optional("jax")
+    return _jax_initializer_contender("jax", jax.nn.initializers, scheme, shape, dtype)
+
+
+def fastinit_jax_contender(scheme, shape, dtype):
+    """fastinit_jax_contender(scheme, shape, dtype) -> Contender: the same initializer from
+    fastinit.jax, a jax.Array on jax's default device (Unavailable without jax)."""
+    _import_optional("jax")
+    module = importlib.import_module("fastinit.jax")
+    return _jax_initializer_contender("fastinit.jax", module, scheme, shape, dtype)
+
+
 @contextlib.contextmanager
 def torch_threads(n=None):
     """torch_threads(n=None): within it torch uses n intra-op threads (None: os.cpu_count()),
@@ -234,11 +286,17 @@ def new_array_contenders(shape, dtype):
     for scheme in SCHEMES:
         contenders.append((scheme, fastinit_contender(scheme, shape, dtype, threads=1)))
         contenders.append((scheme, fastinit_contender(scheme, shape, dtype, threads=None)))
+        if np.dtype(dtype) == np.float32:
+            for half in half_dtypes():
+                c = fastinit_contender(scheme, shape, half, threads=None)
+                contenders.append((scheme, dataclasses.replace(
+                    c, name=f"fastinit {half}", dtype=half)))
         if scheme == "he_normal":
             out = resident_array(shape, dtype)
             contenders.append((scheme, fastinit_contender(scheme, shape, dtype, 1, out=out)))
             contenders.append((scheme, fastinit_contender(scheme, shape, dtype, None, out=out)))
-        for make in (numpy_contender, torch_contender, mkl_random_contender):
+        for make in (numpy_contender, torch_contender, mkl_random_contender, jax_contender,
+                     fastinit_jax_contender):
             try:
                 contenders.append((scheme, make(scheme, shape, dtype)))
             except Unavailable:
@@ -331,12 +389,25 @@ GOALS = {
         ("xavier_uniform", "torch"), ("xavier_uniform", "fastinit all cores"), 6.0, "ge"),
     "he_normal, all cores: times faster than torch": (
         ("he_normal", "torch"), ("he_normal", "fastinit all cores"), 6.0, "ge"),
+    # fastinit.jax against jax.nn.initializers, both returning a jax.Array (issue 9)
+    "xavier_uniform, fastinit.jax: times faster than jax.nn.initializers": (
+        ("xavier_uniform", "jax"), ("xavier_uniform", "fastinit.jax"), 5.0, "ge"),
+    "he_normal, fastinit.jax: times faster than jax.nn.initializers": (
+        ("he_normal", "jax"), ("he_normal", "fastinit.jax"), 5.0, "ge"),
+    "he_normal truncated, fastinit.jax: times faster than jax.nn.initializers": (
+        ("he_normal_truncated", "jax"), ("he_normal_truncated", "fastinit.jax"), 5.0, "ge"),
     "he_normal((4, 4)) / numpy standard_normal": (
         ("calls", (4, 4), "fastinit he_normal"), ("calls", (4, 4), "numpy standard_normal"),
         3.0, "le"),
     "xavier_uniform((64, 64)) / numpy random": (
         ("calls", (64, 64), "fastinit xavier_uniform"), ("calls", (64, 64), "numpy random"),
         1.0, "le"),
+    # the same draws as float32, rounded into half the bytes (docs/stream.md)
+    "xavier_uniform new array: bfloat16 / float32": (
+        ("xavier_uniform", "fastinit bfloat16"), ("xavier_uniform", "fastinit all cores"),
+        1.1, "le"),
+    "he_normal new array: bfloat16 / float32": (
+        ("he_normal", "fastinit bfloat16"), ("he_normal", "fastinit all cores"), 1.1, "le"),
 }
 
 
@@ -474,21 +545,29 @@ def run_bench(shape, dtype, repeat, progress=None):
     fastinit_all = {scheme: m for (scheme, c), m in zip(pairs, medians)
                     if c.library == "fastinit" and c.name == "fastinit all cores"}
     rows = []
+    half_to_float32 = {}
     for (scheme, contender), median, seconds in zip(pairs, medians, samples):
         reference = fastinit_all.get(scheme)
         is_reference = contender.name == "fastinit all cores"
+        row_bytes = nbytes
+        if contender.dtype is not None:
+            row_bytes = math.prod(shape) * _arrays.resolve_dtype(contender.dtype, None).itemsize
+            # the same scheme's new float32 array, all cores, timed in the same rounds
+            half_to_float32.setdefault(scheme, {})[contender.dtype] = median / reference
         rows.append({
             "scheme": scheme,
             "contender": contender.name,
             "library": contender.library,
             "code": contender.code,
             "runs": len(seconds),
+            "dtype": contender.dtype or dtype.name,
             "times_ms": [s * 1e3 for s in seconds],
             "median_ms": median * 1e3,
-            "gb_per_s": nbytes / median / 1e9,
+            "gb_per_s": row_bytes / median / 1e9,
             "ratio_to_floor": median / floor,
             # how many times faster fastinit (all cores) is than this row
-            "fastinit_speedup": None if reference is None or is_reference else median / reference,
+            "fastinit_speedup": (None if reference is None or is_reference or contender.dtype
+                                 else median / reference),
         })
     speedups = {}
     for scheme in SCHEMES:
@@ -500,7 +579,9 @@ def run_bench(shape, dtype, repeat, progress=None):
     return {"shape": list(shape), "dtype": dtype.name, "bytes_per_array": nbytes,
             "repeat": repeat, "machine": machine, "results": rows,
             "fastinit_all_cores_speedup": speedups, "calls": call_rows,
-            "goals": evaluate_goals(rows, call_rows)}
+            "goals": evaluate_goals(rows, call_rows),
+            # median of a new half array / median of the new float32 one (all cores)
+            "half_to_float32": half_to_float32}
 
 
 def describe_machine(machine):
@@ -550,6 +631,12 @@ def format_table(report):
                   if lib in speedups]
         if others:
             lines.append(f"{scheme}: fastinit (all cores) speedup " + ", ".join(others))
+    for scheme, ratios in report.get("half_to_float32", {}).items():
+        lines.append(f"{scheme}: new half array / new float32 array (all cores, same draws): "
+                     + ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))
+    for scheme, ratio in jax_speedups(report).items():
+        lines.append(f"{scheme}: fastinit.jax speedup {ratio:.1f}x over jax.nn.initializers "
+                     f"(both returning a jax.Array)")
     if report.get("calls"):
         lines += ["", "The cost of a call (float32, fastinit's module functions; medians of "
                   f"{report['repeat']} rounds of looped calls):", ""]
@@ -568,6 +655,14 @@ def format_table(report):
     return "\n".join(lines)
 
 
+def jax_speedups(report):
+    """jax_speedups(report) -> {scheme: jax.nn.initializers median / fastinit.jax median}."""
+    medians = {(row["scheme"], row["library"]): row["median_ms"] for row in report["results"]}
+    return {scheme: medians[(scheme, "jax")] / medians[(scheme, "fastinit.jax")]
+            for scheme in SCHEMES
+            if (scheme, "jax") in medians and (scheme, "fastinit.jax") in medians}
+
+
 def plot(report, path):
     """plot(report, path): a horizontal bar chart of the medians, one block per scheme, on a
     log scale (the slowest contenders take 100 times the fastest), saved to path."""
@@ -575,7 +670,8 @@ def plot(report, path):
 
     rows = report["results"]
     colors = {"fastinit": "tab:blue", "floor": "tab:gray", "numpy": "tab:orange",
-              "torch": "tab:red", "mkl_random": "tab:green"}
+              "torch": "tab:red", "mkl_random": "tab:green", "jax": "tab:brown",
+              "fastinit.jax": "tab:cyan"}
     labels, values, bar_colors, positions = [], [], [], []
     y, previous = 0.0, None
     for row in rows:
