@@ -19,6 +19,7 @@ dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 zarr = pytest.importorskip("zarr")
 scipy_stats = pytest.importorskip("scipy.stats")
+ml_dtypes = pytest.importorskip("ml_dtypes")
 
 import fastinit
 import fastinit.dask as fdask
@@ -41,7 +42,7 @@ CALLS = {
     "kaiming_uniform": dict(nonlinearity="tanh"),
     "kaiming_normal": dict(in_axis=0, out_axis=1),
 }
-DTYPES = [np.float32, np.float64]
+DTYPES = [np.float32, np.float64, np.float16, "bfloat16"]
 IRREGULAR = ((1000, 2001), (49, 2000))
 
 
@@ -302,6 +303,7 @@ def test_building_a_huge_array_is_cheap():
     (dict(dtype=np.int32), TypeError, "dtype"),
     (dict(dtype="complex64"), TypeError, "dtype"),
     (dict(dtype=">f4"), TypeError, "dtype"),
+    (dict(dtype="<f2", fan_in=1e-12), ValueError, "overflows"),
     (dict(mode="fan_sideways"), ValueError, "mode"),
     (dict(a=float("nan"), nonlinearity="leaky_relu"), ValueError, "a"),
     (dict(fan_in=-1), ValueError, "fan_in"),
@@ -363,11 +365,15 @@ def test_every_local_scheduler_gives_the_same_bits(scheduler):
     g.uniform((99,))
     x = fdask.xavier_normal((1200, 333), chunks=(250, 111), seed=g, dtype=np.float64)
     y = fdask.truncated_normal((777, 5), chunks=100, seed=13)
-    got_x, got_y = dask.compute(x, y, scheduler=scheduler)
+    h = fdask.he_uniform((300, 70), chunks=(64, 30), seed=15, dtype=np.float16)
+    b = fdask.normal((999,), std=3.0, chunks=100, seed=16, dtype=ml_dtypes.bfloat16)
+    got_x, got_y, got_h, got_b = dask.compute(x, y, h, b, scheduler=scheduler)
     reference = fastinit.Generator(6)
     reference.uniform((99,))
     assert same_bits(got_x, reference.xavier_normal((1200, 333), dtype=np.float64))
     assert same_bits(got_y, fastinit.truncated_normal((777, 5), seed=13))
+    assert same_bits(got_h, fastinit.he_uniform((300, 70), seed=15, dtype=np.float16))
+    assert same_bits(got_b, fastinit.normal((999,), std=3.0, seed=16, dtype="bfloat16"))
 
 
 def test_a_distributed_local_cluster_of_two_processes_gives_the_same_bits():
@@ -375,16 +381,18 @@ def test_a_distributed_local_cluster_of_two_processes_gives_the_same_bits():
     g = fastinit.Generator(12)
     x = fdask.he_normal((2000, 300), chunks=(150, 100), seed=g)
     y = fdask.uniform((5000,), chunks=333, seed=14, dtype=np.float64)
+    b = fdask.xavier_uniform((640, 48), chunks=(100, 48), seed=17, dtype="bfloat16")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, timeout=60) as cluster, \
             Client(cluster, timeout=60) as client:
         client.wait_for_workers(2, timeout=60)
-        got_x, got_y = client.gather(client.compute([x, y]), errors="raise")
+        got_x, got_y, got_b = client.gather(client.compute([x, y, b]), errors="raise")
         persisted = client.persist(x)
         wait(persisted, timeout=60)
         workers = {w for ws in client.who_has(persisted).values() for w in ws}
     assert same_bits(got_x, fastinit.Generator(12).he_normal((2000, 300)))
     assert same_bits(got_y, fastinit.uniform((5000,), seed=14, dtype=np.float64))
+    assert same_bits(got_b, fastinit.xavier_uniform((640, 48), seed=17, dtype="bfloat16"))
     assert len(workers) == 2            # the blocks were really spread over both processes
 
 
@@ -431,3 +439,18 @@ def test_to_zarr_writes_with_bounded_memory_and_regions_match(tmp_path):
                    np.s_[-3:, -70:]]:
         expected = fastinit.he_normal((rows, cols), seed=2026, region=region)
         assert same_bits(store[region], expected), region
+
+
+def test_half_arrays_go_to_zarr_float16_as_is_and_bfloat16_as_its_bits(tmp_path):
+    # zarr has no bfloat16 data type: the 16-bit patterns are stored as uint16
+    shape, region = (300, 200), np.s_[50:170, 33:199]
+    half = fdask.he_normal(shape, chunks=64, seed=3, dtype=np.float16)
+    half.to_zarr(str(tmp_path / "f16.zarr"))
+    brain = fdask.he_normal(shape, chunks=64, seed=3, dtype="bfloat16")
+    brain.view(np.uint16).to_zarr(str(tmp_path / "bf16.zarr"))
+    stored_half = zarr.open_array(str(tmp_path / "f16.zarr"), mode="r")[region]
+    stored_brain = zarr.open_array(str(tmp_path / "bf16.zarr"), mode="r")[region]
+    assert same_bits(stored_half, fastinit.he_normal(shape, seed=3, dtype=np.float16,
+                                                     region=region))
+    assert same_bits(stored_brain.view(ml_dtypes.bfloat16),
+                     fastinit.he_normal(shape, seed=3, dtype="bfloat16", region=region))
