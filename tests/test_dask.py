@@ -90,6 +90,19 @@ def test_import_fastinit_does_not_import_dask(tmp_path):
     assert out.stdout.strip() == "[]"
 
 
+def test_without_dask_the_import_error_names_the_extra(tmp_path):
+    code = ("import sys\n"
+            "sys.modules['dask'] = None            # as if dask were not installed\n"
+            "try:\n"
+            "    import fastinit.dask\n"
+            "except ImportError as e:\n"
+            "    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert 'pip install "fastinit-weights[dask]"' in out.stdout
+
+
 # ---------------------------------------------------------------- the same bits
 
 @pytest.mark.parametrize("dtype", DTYPES)

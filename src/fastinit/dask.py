@@ -32,10 +32,15 @@ can be computed without all the others (fastinit.orthogonal makes it in memory).
 import inspect
 import math
 
-import dask.array as da
 import numpy as np
-from dask.array.core import normalize_chunks
-from dask.base import tokenize
+
+try:
+    import dask.array as da
+    from dask.array.core import normalize_chunks
+    from dask.base import tokenize
+except ImportError as e:
+    raise ImportError(f'fastinit.dask needs dask[array] ({e}): '
+                      f'pip install "fastinit-weights[dask]"') from e
 
 from . import _api, _arrays
 from ._generator import Generator
