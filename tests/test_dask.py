@@ -178,9 +178,11 @@ def test_slices_of_the_lazy_array_are_slices_of_the_full_array(dtype):
 def test_fans_come_from_the_full_shape_not_a_block():
     shape = (512, 64)
     x = fdask.lecun_uniform(shape, chunks=(16, 8), seed=3)
-    # a block-sized call has other fans and so another bound
-    assert not np.array_equal(x.blocks[0, 0].compute(),
-                              fastinit.lecun_uniform((16, 8), seed=3))
+    block, region = x.blocks[1, 2].compute(), np.s_[16:32, 16:24]
+    # the same words scaled by the full shape's fan_in (512), not the block's (16)
+    assert same_bits(block, fastinit.lecun_uniform(shape, fan_in=512, seed=3, region=region))
+    assert not np.array_equal(block, fastinit.lecun_uniform(shape, fan_in=16, seed=3,
+                                                            region=region))
     bound = math.sqrt(3 / 512)
     assert np.abs(x).max().compute() <= bound
     assert np.abs(x).max().compute() > 0.99 * bound
