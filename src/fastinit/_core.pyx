@@ -157,6 +157,20 @@ def philox4x32(counter, key, int rounds=10):
     return numpy.array([c_out[0], c_out[1], c_out[2], c_out[3]], dtype=numpy.uint32)
 
 
+def normal_cdf(double x):
+    """Phi(x), the standard normal CDF, as the truncated normal computes it (csrc/normal_cdf.c)."""
+    if x != x:
+        raise ValueError("x must not be NaN")
+    return fi_normal_cdf(x)
+
+
+def normal_sf(double x):
+    """1 - Phi(x), without cancellation, as the truncated normal computes it."""
+    if x != x:
+        raise ValueError("x must not be NaN")
+    return fi_normal_sf(x)
+
+
 def available_isas():
     """Names of the instruction sets this CPU can run with this build, best last."""
     cdef unsigned isas = fi_available_isas()
