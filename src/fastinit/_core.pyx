@@ -17,7 +17,7 @@ MAX_DIMS = FI_MAX_DIMS
 
 if not fi_scalar_kernels_verified():
     raise ImportError("fastinit's compiled kernels do not reproduce the Philox4x32-10 "
-                      "reference: this build is miscompiled (known for clang 22.1); rebuild "
+                      "reference: this build is miscompiled (see docs/compiler-bugs.md); rebuild "
                       "with another compiler")
 
 cdef int _isa = fi_best_isa()
