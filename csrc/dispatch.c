@@ -35,6 +35,13 @@ static unsigned long long fi_xgetbv0(void)
 #  endif
 #endif
 
+/* F16C (vcvtps2ph): the avx2 table's float16 column needs it.  AVX2 CPUs without it get
+ * a copy of that table whose float16 column is the scalar one (same bits, slower). */
+#if defined(FI_HAVE_X86_KERNELS)
+static int has_f16c = 1;
+static fi_kernel_table avx2_without_f16c;
+#endif
+
 static unsigned detect(void)
 {
     unsigned isas = 1u << FI_ISA_SCALAR;
@@ -45,6 +52,12 @@ static unsigned detect(void)
     if (max_leaf < 7) return isas;
     fi_cpuid(1, 0, r);
     int osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1;
+    has_f16c = (r[2] >> 29) & 1;
+    if (!has_f16c) {
+        avx2_without_f16c = fi_kernels_avx2;
+        for (int d = 0; d < FI_N_DISTRIBUTIONS; d++)
+            avx2_without_f16c.transform[d][FI_FLOAT16] = fi_kernels_scalar.transform[d][FI_FLOAT16];
+    }
     if (!osxsave || !avx) return isas;
     unsigned long long xcr0 = fi_xgetbv0();
     int ymm_state = (xcr0 & 0x6) == 0x6;          /* XMM and YMM saved by the OS */
@@ -64,7 +77,7 @@ static const fi_kernel_table *compiled_table(int isa)
 {
     switch (isa) {
 #if defined(FI_HAVE_X86_KERNELS)
-    case FI_ISA_AVX2: return &fi_kernels_avx2;
+    case FI_ISA_AVX2: return has_f16c ? &fi_kernels_avx2 : &avx2_without_f16c;
     case FI_ISA_AVX512: return &fi_kernels_avx512;
 #endif
 #if defined(FI_HAVE_NEON_KERNELS)
@@ -87,6 +100,11 @@ static int agrees_with_scalar(const fi_kernel_table *k)
                                0.022750132f, 0.022750132f, 0.95449974f};
     const fi_params_f64 p64 = {-1.0, 2.0, 0.99999999999999989, 0.5, 2.0, -2.0, 2.0,
                                0.022750131948179195, 0.022750131948179195, 0.95449973610364158};
+    /* half outputs: clamps that bite, and a scale of subnormal float16 values */
+    const fi_params_h16 ph[2] = {
+        {p32, -1.5f, 2.5f},
+        {{-1e-6f, 2e-6f, 9.9999994e-7f, 0.0f, 1e-6f, -2.0f, 2.0f, 0.022750132f, 0.022750132f,
+          0.95449974f}, -6.556511e-7f, 6.556511e-7f}};
     /* the words against the one-block definition of philox.h, then the transforms
      * against the scalar table's */
     for (uint32_t b = 0; b < BLOCKS; b++) {
@@ -97,13 +115,16 @@ static int agrees_with_scalar(const fi_kernel_table *k)
     if (memcmp(ref_words, words, sizeof words) != 0) return 0;
     if (k == scalar) return 1;
     for (int d = 0; d < FI_N_DISTRIBUTIONS; d++)
-        for (int t = 0; t < FI_N_DTYPES; t++) {
-            const void *p = t == FI_FLOAT32 ? (const void *)&p32 : (const void *)&p64;
-            size_t n = t == FI_FLOAT32 ? N : N / 2;
+        for (int t = 0; t < FI_N_DTYPES + 2; t++) {   /* the half dtypes twice: both ph */
+            int dtype = t < FI_N_DTYPES ? t : t - 2;
+            const void *p = t == FI_FLOAT32   ? (const void *)&p32
+                            : t == FI_FLOAT64 ? (const void *)&p64
+                                              : (const void *)&ph[t >= FI_N_DTYPES];
+            size_t n = t == FI_FLOAT64 ? N / 2 : N;
             memset(ref_out, 0, sizeof ref_out);
             memset(out, 0, sizeof out);
-            scalar->transform[d][t](ref_words + 1, n, p, ref_out);
-            k->transform[d][t](words + 1, n, p, out);
+            scalar->transform[d][dtype](ref_words + 1, n, p, ref_out);
+            k->transform[d][dtype](words + 1, n, p, out);
             if (memcmp(ref_out, out, sizeof out) != 0) return 0;
         }
     return 1;

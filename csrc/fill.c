@@ -25,12 +25,15 @@
 typedef struct {
     fi_params_f32 f32;
     fi_params_f64 f64;
+    fi_params_h16 h16;
 } fi_params_both;
 
 static int prepare(int distribution, int dtype, const double prm[4], fi_params_both *kp)
 {
+    /* float32, float16 and bfloat16 draws all compute in float32 */
+    const int single = dtype != FI_FLOAT64;
     memset(kp, 0, sizeof *kp);
-    if (dtype != FI_FLOAT32 && dtype != FI_FLOAT64) return FI_E_DISTRIBUTION;
+    if (dtype < 0 || dtype >= FI_N_DTYPES) return FI_E_DISTRIBUTION;
     switch (distribution) {
     case FI_UNIFORM: {
         double low = prm[0], high = prm[1];
@@ -39,7 +42,7 @@ static int prepare(int distribution, int dtype, const double prm[4], fi_params_b
         if (!isfinite(span)) return FI_E_RANGE_PRECISION;
         kp->f64 = (fi_params_f64){.low = low, .span = span, .high_below = nextafter(high, -INFINITY)};
         float lowf = (float)low, highf = (float)high, spanf = (float)span;
-        if (dtype == FI_FLOAT32 && (!(lowf < highf) || !isfinite(spanf) || !isfinite(lowf) || !isfinite(highf)))
+        if (single && (!(lowf < highf) || !isfinite(spanf) || !isfinite(lowf) || !isfinite(highf)))
             return FI_E_RANGE_PRECISION;
         kp->f32 = (fi_params_f32){.low = lowf, .span = spanf, .high_below = nextafterf(highf, -INFINITY)};
         return FI_OK;
@@ -47,7 +50,7 @@ static int prepare(int distribution, int dtype, const double prm[4], fi_params_b
     case FI_NORMAL: {
         double mean = prm[0], std = prm[1];
         if (!isfinite(mean) || !isfinite(std) || std < 0) return FI_E_PARAMS;
-        if (dtype == FI_FLOAT32 && (!isfinite((float)mean) || !isfinite((float)std)))
+        if (single && (!isfinite((float)mean) || !isfinite((float)std)))
             return FI_E_RANGE_PRECISION;
         kp->f64 = (fi_params_f64){.mean = mean, .std = std};
         kp->f32 = (fi_params_f32){.mean = (float)mean, .std = (float)std};
@@ -57,7 +60,7 @@ static int prepare(int distribution, int dtype, const double prm[4], fi_params_b
         double mean = prm[0], std = prm[1], a = prm[2], b = prm[3];
         if (!isfinite(mean) || !isfinite(std) || std < 0 || isnan(a) || isnan(b) || !(a < b))
             return FI_E_PARAMS;
-        if (dtype == FI_FLOAT32 && (!isfinite((float)mean) || !isfinite((float)std)))
+        if (single && (!isfinite((float)mean) || !isfinite((float)std)))
             return FI_E_RANGE_PRECISION;
         /* fastinit's own Phi, never libm's erfc: the same bits on every platform */
         double cdf_a = fi_normal_cdf(a), sf_b = fi_normal_sf(b), mass;
@@ -65,7 +68,7 @@ static int prepare(int distribution, int dtype, const double prm[4], fi_params_b
         else if (b <= 0) mass = fi_normal_cdf(b) - cdf_a; /* both in the lower tail */
         else mass = 1.0 - cdf_a - sf_b;
         /* every P = Phi(a) + v * mass must stay a normal number of the output precision */
-        if (!(mass >= (dtype == FI_FLOAT32 ? 0x1p-100 : 0x1p-960))) return FI_E_TRUNCATION_MASS;
+        if (!(mass >= (single ? 0x1p-100 : 0x1p-960))) return FI_E_TRUNCATION_MASS;
         kp->f64 = (fi_params_f64){.mean = mean, .std = std, .a = a, .b = b,
                                   .cdf_a = cdf_a, .sf_b = sf_b, .mass = mass};
         kp->f32 = (fi_params_f32){.mean = (float)mean, .std = (float)std, .a = (float)a,
@@ -78,10 +81,89 @@ static int prepare(int distribution, int dtype, const double prm[4], fi_params_b
     }
 }
 
+/* ---------------------------------------------------------------- float16 and bfloat16 */
+
+/* The finite values of a 16-bit format in increasing order: index k >= 0 is the value of
+ * bit pattern k, index -k its negative; half_top is the pattern of the largest. */
+static int half_top(int dtype) { return dtype == FI_BFLOAT16 ? 0x7f7f : 0x7bff; }
+
+static double half_value(int dtype, int k)
+{
+    unsigned bits = (unsigned)(k < 0 ? -k : k);
+    double v;
+    if (dtype == FI_BFLOAT16) {
+        uint32_t u = (uint32_t)bits << 16;   /* the upper half of a float32 */
+        float f;
+        memcpy(&f, &u, sizeof f);
+        v = f;
+    } else {
+        unsigned e = bits >> 10, m = bits & 0x3ffu;
+        v = e ? ldexp(1024.0 + m, (int)e - 25) : ldexp(m, -24);
+    }
+    return k < 0 ? -v : v;
+}
+
+/* The smallest finite half value >= x, or NaN if there is none (binary search). */
+static double half_at_least(int dtype, double x)
+{
+    int lo = -half_top(dtype), hi = half_top(dtype);
+    if (!(half_value(dtype, hi) >= x)) return NAN;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (half_value(dtype, mid) >= x) hi = mid;
+        else lo = mid + 1;
+    }
+    return half_value(dtype, lo);
+}
+
+/* The largest finite half value <= x, or NaN if there is none. */
+static double half_at_most(int dtype, double x)
+{
+    return -half_at_least(dtype, -x);
+}
+
+/* 1 if x rounds to a finite half value (below the largest plus half its spacing). */
+static int half_finite(int dtype, double x)
+{
+    int top = half_top(dtype);
+    double max = half_value(dtype, top), limit = max + (max - half_value(dtype, top - 1)) / 2;
+    return fabs(x) < limit;
+}
+
+/* The clamp of a half draw: [lo, hi] are the nearest half values inside the support, so
+ * only a value that rounding would carry outside it changes (docs/stream.md).  A zero bound
+ * is -0 below and +0 above, so a value moved onto it keeps its sign. */
+static int prepare_half(int distribution, int dtype, const double prm[4], fi_params_both *kp)
+{
+    double max = half_value(dtype, half_top(dtype)), lo = -max, hi = max;
+    if (!half_finite(dtype, prm[0]) || !half_finite(dtype, prm[1])) return FI_E_RANGE_PRECISION;
+    if (distribution == FI_UNIFORM) {          /* [low, high) */
+        lo = half_at_least(dtype, prm[0]);
+        hi = half_at_most(dtype, nextafter(prm[1], -INFINITY));
+    } else if (distribution == FI_TRUNCATED_NORMAL && prm[1] > 0) {   /* [mean + a std, mean + b std] */
+        lo = half_at_least(dtype, prm[0] + prm[2] * prm[1]);
+        hi = half_at_most(dtype, prm[0] + prm[3] * prm[1]);
+    }
+    if (!(lo <= hi)) return FI_E_RANGE_PRECISION;    /* no half value inside (or NaN) */
+    kp->h16.f32 = kp->f32;
+    kp->h16.lo = lo == 0 ? -0.0f : (float)lo;   /* exact: half values are float32 values */
+    kp->h16.hi = hi == 0 ? 0.0f : (float)hi;
+    return FI_OK;
+}
+
+/* prepare, then the clamp of a half dtype */
+static int prepare_draw(int distribution, int dtype, const double prm[4], fi_params_both *kp)
+{
+    int status = prepare(distribution, dtype, prm, kp);
+    if (status == FI_OK && (dtype == FI_FLOAT16 || dtype == FI_BFLOAT16))
+        status = prepare_half(distribution, dtype, prm, kp);
+    return status;
+}
+
 int fi_check_params(int distribution, int dtype, const double params[4])
 {
     fi_params_both kp;
-    return prepare(distribution, dtype, params, &kp);
+    return prepare_draw(distribution, dtype, params, &kp);
 }
 
 /* ------------------------------------------------------------------ one draw */
@@ -202,7 +284,7 @@ int fi_fill(const fi_stream *stream, int distribution, int dtype, const double p
 {
     fi_params_both kp;
     fill_job job;
-    int status = prepare(distribution, dtype, params, &kp);
+    int status = prepare_draw(distribution, dtype, params, &kp);
     if (status != FI_OK) return status;
     if (ndim < 1 || ndim > FI_MAX_DIMS) return FI_E_SHAPE;
     for (int d = 0; d < ndim; d++)
@@ -211,9 +293,11 @@ int fi_fill(const fi_stream *stream, int distribution, int dtype, const double p
             return FI_E_SHAPE;
     if ((status = init_job(&job, stream, isa)) != FI_OK) return status;
     job.transform = job.kernels->transform[distribution][dtype];
-    job.params = dtype == FI_FLOAT32 ? (const void *)&kp.f32 : (const void *)&kp.f64;
-    job.words_per_element = dtype == FI_FLOAT32 ? 1 : 2;
-    job.element_size = dtype == FI_FLOAT32 ? sizeof(float) : sizeof(double);
+    job.params = dtype == FI_FLOAT32   ? (const void *)&kp.f32
+                 : dtype == FI_FLOAT64 ? (const void *)&kp.f64
+                                       : (const void *)&kp.h16;
+    job.words_per_element = dtype == FI_FLOAT64 ? 2 : 1;
+    job.element_size = dtype == FI_FLOAT64 ? 8 : dtype == FI_FLOAT32 ? 4 : 2;
     job.out = (char *)out;
 
     /* runs: the trailing dims the region covers whole, plus one partial dim (`lead`) */

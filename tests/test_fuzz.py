@@ -49,7 +49,7 @@ BAD_AXES = ["a", 1.5, [None], 2 ** 100, -(2 ** 100), (0, 0), (), {0: 1}, np.int6
 BAD_THREADS = [0, -1, -(2 ** 70), True, 2.0, "2", None, [2], np.array([2]), 10 ** 30]
 DTYPES_OK = [np.float32, np.float64, "float32", "f8", "<f4" if np.little_endian else ">f4",
              float, np.dtype(np.float64)]
-DTYPES_BAD = [np.float16, np.int32, np.int64, np.uint32, np.complex64, complex, object, bool,
+DTYPES_BAD = [np.int16, np.int32, np.int64, np.uint32, np.complex64, complex, object, bool,
               SWAPPED + "f4", SWAPPED + "f8", "nonsense", "U4", "V8", np.dtype("2f4"),
               np.longdouble, 3, [("x", "f4")]]
 
@@ -295,7 +295,7 @@ def make_out(kind, shape, dtype):
 
 
 OUT_KINDS = ["good", "transposed", "strided", "read-only", "misaligned", "byte-swapped",
-             "dtype:float16", "dtype:int32", "dtype:complex64", "dtype:object", "dtype:other",
+             "dtype:int16", "dtype:int32", "dtype:complex64", "dtype:object", "dtype:other",
              "wrong-shape", "extra-dim", "list", "subclass"]
 
 

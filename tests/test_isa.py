@@ -9,7 +9,9 @@ import pytest
 import fastinit
 
 ALL_ISAS = ["scalar", "avx2", "avx512", "neon"]
-DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+# bfloat16, which needs ml_dtypes, is covered the same way in tests/test_half.py
+DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16],
+                                 ids=["float32", "float64", "float16"])
 DISTRIBUTIONS = {
     "uniform": dict(low=-2.0, high=3.0),
     "normal": dict(mean=0.5, std=2.0),

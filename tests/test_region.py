@@ -21,7 +21,7 @@ SCHEMES = {
     "variance_scaling": dict(scale=2.0, mode="fan_avg", distribution="untruncated_normal"),
     "orthogonal": dict(gain=1.5),
 }
-DTYPES = [np.float32, np.float64]
+DTYPES = [np.float32, np.float64, np.float16]   # bfloat16: tests/test_half.py
 
 
 @st.composite
@@ -94,14 +94,14 @@ def test_generator_draw_with_region_advances_the_counter_like_the_full_draw(case
     full = getattr(g, name)(shape, dtype=dtype, **DISTRIBUTIONS[name])
     part = getattr(h, name)(shape, dtype=dtype, region=region, **DISTRIBUTIONS[name])
     assert part.tobytes() == np.ascontiguousarray(full[region]).tobytes()
-    words_per_element = 1 if dtype == np.float32 else 2
+    words_per_element = 2 if dtype == np.float64 else 1
     expected = -(-first * words_per_element // 4) + -(-math.prod(shape) * words_per_element // 4)
     assert h.state["counter"] == g.state["counter"] == expected
     # and the next draws agree, wherever the region was
     assert g.random_raw(8).tobytes() == h.random_raw(8).tobytes()
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64", "float16"])
 @pytest.mark.parametrize("name", sorted(DISTRIBUTIONS))
 def test_shards_of_a_tensor_fit_together_bit_for_bit(name, dtype):
     # row shards and column shards, made separately, reassemble the full draw

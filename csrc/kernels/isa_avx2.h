@@ -48,6 +48,15 @@ typedef __m256d MD;
         _mm256_storeu_si256(q_ + 3, _mm256_permute2x128_si256(b2_, b3_, 0x31)); \
     } while (0)
 
+/* the low 16 bits of each lane (a value below 2^16): pack, then gather the two halves */
+#define VU_STORE_U16(p, u)                                                                  \
+    _mm_storeu_si128((__m128i *)(void *)(p),                                                \
+                     _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(u, u), 0x08)))
+/* F16C (kernels_avx2.c is built with -mf16c; dispatch.c uses this table's float16 column
+ * only where cpuid shows F16C): round to nearest even by the immediate, not MXCSR */
+#define VH_STORE_F16(p, v) \
+    _mm_storeu_si128((__m128i *)(void *)(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT))
+
 #define VF_SET1(x) _mm256_set1_ps((float)(x))
 #define VF_ADD(a, b) _mm256_add_ps(a, b)
 #define VF_SUB(a, b) _mm256_sub_ps(a, b)

@@ -50,6 +50,14 @@ typedef __mmask8 MD;
         _mm512_storeu_si512(q_ + 48, _mm512_shuffle_i32x4(s2_, s3_, 0xDD));     \
     } while (0)
 
+/* the low 16 bits of each lane (a value below 2^16), narrowed by vpmovdw */
+#define VU_STORE_U16(p, u) _mm256_storeu_si256((__m256i *)(void *)(p), _mm512_cvtepi32_epi16(u))
+/* vcvtps2ph (AVX-512F), round to nearest even by the immediate.  (AVX512-BF16's
+ * vcvtneps2bf16 is not used: it flushes subnormal inputs to zero, and bfloat16 keeps them.) */
+#define VH_STORE_F16(p, v)                                                   \
+    _mm256_storeu_si256((__m256i *)(void *)(p),                              \
+                        _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+
 #define VF_SET1(x) _mm512_set1_ps((float)(x))
 #define VF_ADD(a, b) _mm512_add_ps(a, b)
 #define VF_SUB(a, b) _mm512_sub_ps(a, b)

@@ -57,6 +57,12 @@ static inline unsigned fi_neon_bits_f64(uint64x2_t m)
         vst4q_u32((uint32_t *)(p), blocks_);        \
     } while (0)
 
+/* the low 16 bits of each lane (a value below 2^16), narrowed */
+#define VU_STORE_U16(p, u) vst1_u16((uint16_t *)(p), vmovn_u32(u))
+/* fcvtn: float16 with the FPCR rounding mode, round to nearest even by default (as every
+ * float32 operation here already assumes) */
+#define VH_STORE_F16(p, v) vst1_u16((uint16_t *)(p), vreinterpret_u16_f16(vcvt_f16_f32(v)))
+
 #define VF_SET1(x) vdupq_n_f32((float)(x))
 #define VF_ADD(a, b) vaddq_f32(a, b)
 #define VF_SUB(a, b) vsubq_f32(a, b)

@@ -46,6 +46,25 @@ static inline double fi_f64_bits(uint64_t u) { double x; memcpy(&x, &u, 8); retu
 #define VU_STORE_BLOCKS(p, x0, x1, x2, x3) \
     do { (p)[0] = (x0); (p)[1] = (x1); (p)[2] = (x2); (p)[3] = (x3); } while (0)
 
+/* the low 16 bits of each lane (a value below 2^16) to p */
+#define VU_STORE_U16(p, u) (*(p) = (uint16_t)(u))
+
+/* float16 bits of x, round to nearest even (F. Giesen's float_to_half_fast3_rtne): beyond
+ * the largest half, infinity; below 2^-14, adding 0.5f (whose ulp, 2^-24, is the smallest
+ * half) lets the FPU round the subnormal; else the exponent is rebased and the 13 dropped
+ * bits rounded with integer adds.  No NaN reaches here. */
+static inline uint16_t fi_f16_bits(float f)
+{
+    uint32_t x = fi_bits_f32(f), sign = (x >> 16) & 0x8000u;
+    x &= 0x7fffffffu;
+    if (x >= 0x47800000u) return (uint16_t)(sign | 0x7c00u);          /* |f| >= 2^16 */
+    if (x < 0x38800000u)                                              /* |f| < 2^-14 */
+        return (uint16_t)(sign | (fi_bits_f32(fi_f32_bits(x) + 0.5f) - 0x3f000000u));
+    x += ((uint32_t)(15 - 127) << 23) + 0xfffu + ((x >> 13) & 1u);
+    return (uint16_t)(sign | (x >> 13));
+}
+#define VH_STORE_F16(p, v) (*(p) = fi_f16_bits(v))
+
 #define VF_SET1(x) ((float)(x))
 #define VF_ADD(a, b) ((a) + (b))
 #define VF_SUB(a, b) ((a) - (b))

@@ -20,17 +20,24 @@ typedef struct {
     double a, b, cdf_a, sf_b, mass;
 } fi_params_f64;
 
+/* float16 / bfloat16: the float32 draw, clamped to [lo, hi] (the nearest half values inside
+ * the distribution's support, both exact in half) and rounded to nearest even. */
+typedef struct {
+    fi_params_f32 f32;
+    float lo, hi;
+} fi_params_h16;
+
 /* Writes nblocks Philox blocks for counters (c0 + j, c1, c2, c3), j = 0..nblocks-1, as
  * 4 * nblocks words in stream order.  The caller guarantees c0 + nblocks <= 2^32. */
 typedef void (*fi_philox_blocks_fn)(const uint32_t key[2], uint32_t c0, uint32_t c1,
                                     uint32_t c2, uint32_t c3, size_t nblocks, uint32_t *words);
 
-/* Turns the words of n consecutive elements (1 word each for float32, 2 for float64) into
- * n output values. */
+/* Turns the words of n consecutive elements (1 word each for float32, float16 and
+ * bfloat16, 2 for float64) into n output values. */
 typedef void (*fi_transform_fn)(const uint32_t *words, size_t n, const void *params, void *out);
 
 enum { FI_UNIFORM = 0, FI_NORMAL = 1, FI_TRUNCATED_NORMAL = 2, FI_N_DISTRIBUTIONS = 3 };
-enum { FI_FLOAT32 = 0, FI_FLOAT64 = 1, FI_N_DTYPES = 2 };
+enum { FI_FLOAT32 = 0, FI_FLOAT64 = 1, FI_FLOAT16 = 2, FI_BFLOAT16 = 3, FI_N_DTYPES = 4 };
 
 /* Copies bytes with non-temporal stores where the ISA has them (then fences), so that
  * outputs larger than the caches are written without first being read in. */

@@ -492,6 +492,51 @@ FI_DEFINE_QUANTILE_TRANSFORM(truncated_normal_f32, float, fi_params_f32, WF, 1, 
 FI_DEFINE_QUANTILE_TRANSFORM(truncated_normal_f64, double, fi_params_f64, WD, 2, VD_LOADU,
                              VD_STOREU, ndtri_lower_f64_array)
 
+/* ---------------------------------------------------------------- float16 and bfloat16 */
+
+/* bfloat16 bits of x, round to nearest even, in the low half of each 32-bit lane (no NaN
+ * reaches here; a carry out of the largest finite value gives infinity, as it should). */
+FI_INLINE VU bf16_bits(VF x)
+{
+    VU u = VF_BITS(x);
+    VU odd = VU_AND(VU_SRLI(u, 16), VU_SET1(1));
+    return VU_SRLI(VU_ADD(u, VU_ADD(VU_SET1(0x7fff), odd)), 16);
+}
+
+#define FI_STORE_BF16(p, x) VU_STORE_U16(p, bf16_bits(x))
+
+/* A chunk of float32 values (the float32 transform itself, into an L1 buffer), then each
+ * clamped to [lo, hi] and rounded to nearest even into the 16-bit output: so a half value
+ * is its float32 value rounded, by construction.  The clamp keeps x when it equals a bound
+ * (VF_MIN/VF_MAX return their second operand then), so a zero keeps its sign. */
+#define FI_DEFINE_HALF_TRANSFORM(name, transform_f32, STORE_HALF)                           \
+    static void name(const uint32_t *words, size_t n, const void *params, void *out_)      \
+    {                                                                                      \
+        const fi_params_h16 *p = (const fi_params_h16 *)params;                            \
+        uint16_t *out = (uint16_t *)out_;                                                  \
+        const VF lo = VF_SET1(p->lo), hi = VF_SET1(p->hi);                                 \
+        float x[FI_CHUNK];                                                                 \
+        uint16_t pad[WF];                                                                  \
+        for (size_t base = 0; base < n; base += FI_CHUNK) {                                \
+            size_t m = n - base < FI_CHUNK ? n - base : FI_CHUNK, i = 0;                   \
+            transform_f32(words + base, m, &p->f32, x);                                    \
+            for (; i + WF <= m; i += WF)                                                   \
+                STORE_HALF(out + base + i, VF_MAX(lo, VF_MIN(hi, VF_LOADU(x + i))));       \
+            if (i < m) {                                                                   \
+                memset(x + m, 0, (i + WF - m) * sizeof(float));                            \
+                STORE_HALF(pad, VF_MAX(lo, VF_MIN(hi, VF_LOADU(x + i))));                  \
+                memcpy(out + base + i, pad, (m - i) * sizeof(uint16_t));                   \
+            }                                                                              \
+        }                                                                                  \
+    }
+
+FI_DEFINE_HALF_TRANSFORM(uniform_f16, uniform_f32, VH_STORE_F16)
+FI_DEFINE_HALF_TRANSFORM(normal_f16, normal_f32, VH_STORE_F16)
+FI_DEFINE_HALF_TRANSFORM(truncated_normal_f16, truncated_normal_f32, VH_STORE_F16)
+FI_DEFINE_HALF_TRANSFORM(uniform_bf16, uniform_f32, FI_STORE_BF16)
+FI_DEFINE_HALF_TRANSFORM(normal_bf16, normal_f32, FI_STORE_BF16)
+FI_DEFINE_HALF_TRANSFORM(truncated_normal_bf16, truncated_normal_f32, FI_STORE_BF16)
+
 #if defined(VU_STREAM)
 static void stream_copy(void *dst, const void *src, size_t bytes)
 {
@@ -514,9 +559,9 @@ const fi_kernel_table FI_TABLE_NAME = {
     FI_ISA_NAME,
     philox_blocks,
     {
-        {uniform_f32, uniform_f64},
-        {normal_f32, normal_f64},
-        {truncated_normal_f32, truncated_normal_f64},
+        {uniform_f32, uniform_f64, uniform_f16, uniform_bf16},
+        {normal_f32, normal_f64, normal_f16, normal_bf16},
+        {truncated_normal_f32, truncated_normal_f64, truncated_normal_f16, truncated_normal_bf16},
     },
     stream_copy,
 };

@@ -1,8 +1,10 @@
-"""python -m fastinit info | bench: the build's configuration, and a one-minute comparison
-with numpy, torch and mkl_random on this machine (the timing lives in fastinit._bench)."""
+"""python -m fastinit info | bench | demo: the build's configuration, a one-minute comparison
+with numpy, torch and mkl_random on this machine (the timing lives in fastinit._bench), and
+the lecture on initialization, measured (fastinit._demo)."""
 import argparse
 import importlib.util
 import json
+import os
 import sys
 
 
@@ -16,12 +18,35 @@ def _positive_int(text):
     return value
 
 
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _int_between(low, high):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, "
+                                             f"got {text!r}")
+        return value
+    return parse
+
+
 def build_parser():
     """build_parser() -> the argparse parser of `python -m fastinit`."""
     parser = argparse.ArgumentParser(
         prog="python -m fastinit",
         description="fastinit: fast, reproducible neural-network weight initialization.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{info,bench}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{info,bench,demo}")
     commands.add_parser("info", help="print the version, instruction sets and threads",
                         description="Print the version, instruction sets and threads.")
     bench = commands.add_parser(
@@ -40,7 +65,36 @@ def build_parser():
                        help="print machine-readable JSON to stdout instead of the table")
     bench.add_argument("--plot", metavar="FILE.png",
                        help="also save a bar chart of the medians (needs matplotlib)")
+    _add_demo_parser(commands)
     return parser
+
+
+def _add_demo_parser(commands):
+    from . import _demo
+
+    demo = commands.add_parser(
+        "demo", help="the lecture on weight initialization, measured with NumPy MLPs",
+        description="Activations and gradients through a deep MLP for tanh, sigmoid and relu "
+                    "from each initialization, with a verdict; distinct hidden units after a "
+                    "few SGD steps (symmetry); test accuracy and loss of a small classifier "
+                    "trained from each initialization (load_digits with scikit-learn, else a "
+                    "synthetic set).  NumPy only; every random weight from fastinit.")
+    demo.add_argument("--depth", type=_int_between(2, _demo.MAX_DEPTH),
+                      default=_demo.DEFAULT_DEPTH, metavar="N",
+                      help=f"layers of the deep MLP, 2-{_demo.MAX_DEPTH} "
+                           f"(default: {_demo.DEFAULT_DEPTH})")
+    demo.add_argument("--width", type=_int_between(2, _demo.MAX_WIDTH),
+                      default=_demo.DEFAULT_WIDTH, metavar="N",
+                      help=f"units per layer of the deep MLP and of the symmetry network, "
+                           f"2-{_demo.MAX_WIDTH} (default: {_demo.DEFAULT_WIDTH})")
+    demo.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
+                      help="seed of the inputs, weights and data split (default: 0)")
+    demo.add_argument("--json", action="store_true",
+                      help="print one JSON object to stdout instead of the tables")
+    demo.add_argument("--plot", metavar="FILE.png",
+                      help="also save activation histograms and std-through-depth curves "
+                           "(needs matplotlib)")
+    demo.set_defaults(command_parser=demo)       # errors about --plot show the demo's usage
 
 
 def _progress(done, total):
@@ -70,6 +124,48 @@ def bench(args, parser):
     return 0
 
 
+def _check_plot_path(path, parser):
+    """Refuses a --plot that cannot be written before the demo spends its half minute."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        parser.error('--plot needs matplotlib, which is not installed: pip install matplotlib '
+                     '(or pip install "fastinit-weights[demo]")')
+    extension = os.path.splitext(path)[1].lstrip(".").lower()
+    formats = Figure().canvas.get_supported_filetypes()
+    if extension not in formats:
+        parser.error(f"--plot: cannot tell the image format of {path!r}; end the name in one of "
+                     f"{', '.join('.' + f for f in sorted(formats))}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        parser.error(f"--plot: directory {directory!r} does not exist")
+    if not os.access(directory, os.W_OK):
+        parser.error(f"--plot: directory {directory!r} is not writable")
+
+
+def demo(args):
+    from . import _demo
+
+    if args.plot:
+        _check_plot_path(args.plot, args.command_parser)
+    if importlib.util.find_spec("threadpoolctl") is None:
+        print("note: threadpoolctl is not installed, so NumPy's BLAS keeps all its threads, "
+              "which can make the demo several times slower on a busy machine "
+              "(pip install threadpoolctl)", file=sys.stderr)
+    print(f"running the demo (depth {args.depth}, width {args.width}, seed {args.seed}) ...",
+          file=sys.stderr, flush=True)
+    report = _demo.run_demo(depth=args.depth, width=args.width, seed=args.seed)
+    if args.json:
+        json.dump(report, sys.stdout)
+        print()
+    else:
+        print(_demo.format_report(report))
+    if args.plot:
+        _demo.plot(report, args.plot)
+        print(f"plot saved to {args.plot}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -77,6 +173,8 @@ def main(argv=None):
         from . import show_config
         show_config()
         return 0
+    if args.command == "demo":
+        return demo(args)
     return bench(args, parser)
 
 

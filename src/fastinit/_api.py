@@ -74,7 +74,7 @@ def _in_place_function(name):
     function.__signature__ = inspect.Signature(params)
     function.__name__ = function.__qualname__ = name + "_"
     function.__doc__ = (f"{name}_(array, ...) -> array, filled in place with {name}(array.shape, "
-                        f"...): any writable, C-contiguous float32 or float64 ndarray.")
+                        f"...): any writable, C-contiguous float32, float64, float16 or bfloat16 ndarray.")
     function.__module__ = "fastinit"
     return function
 

@@ -3,11 +3,14 @@ single byte is written, with errors that name the argument."""
 import math
 import operator
 import os
+import sys
 
 import numpy as np
 
-FLOAT32, FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
-SUPPORTED_DTYPES = (FLOAT32, FLOAT64)
+FLOAT32, FLOAT64, FLOAT16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
+SUPPORTED_DTYPES = (FLOAT32, FLOAT64, FLOAT16)     # and bfloat16, once ml_dtypes is imported
+SUPPORTED_NAMES = "float32, float64, float16 or bfloat16"
+HALF_EXTRA = 'pip install "fastinit-weights[half]"'
 MAX_DIMS = 64
 # Element indices, times 2 words for float64, must fit the 64-bit word counter.
 MAX_ELEMENTS = 2 ** 62
@@ -45,6 +48,42 @@ def normalize_shape(shape):
     return dims
 
 
+def bfloat16():
+    """ml_dtypes.bfloat16 as a numpy dtype; ml_dtypes is imported here, only when asked for."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise TypeError(f"dtype bfloat16 needs the ml_dtypes package: {HALF_EXTRA}") from None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def is_bfloat16(dt):
+    """True for ml_dtypes.bfloat16 (a dtype that exists only once ml_dtypes is imported)."""
+    ml_dtypes = sys.modules.get("ml_dtypes")
+    return ml_dtypes is not None and dt == np.dtype(ml_dtypes.bfloat16)
+
+
+def is_half(dt):
+    """float16 or bfloat16: drawn in float32 and rounded (docs/stream.md)."""
+    return dt == FLOAT16 or is_bfloat16(dt)
+
+
+def is_supported(dt):
+    return dt.isnative and (dt in SUPPORTED_DTYPES or is_bfloat16(dt))
+
+
+def largest_finite(dt):
+    """The largest finite value of a supported dtype, as a Python float."""
+    if is_bfloat16(dt):
+        return float(sys.modules["ml_dtypes"].finfo(dt).max)
+    return float(np.finfo(dt).max)
+
+
+def words_per_element(dt):
+    """Stream words per element: 2 for float64, 1 for float32 and the half dtypes."""
+    return 2 if dt == FLOAT64 else 1
+
+
 def resolve_dtype(dtype, out):
     """The output dtype: `dtype`, else out's dtype, else float32."""
     if dtype is None and out is None:
@@ -52,16 +91,18 @@ def resolve_dtype(dtype, out):
     if dtype is None:
         if not isinstance(out, np.ndarray):
             raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-        if out.dtype not in SUPPORTED_DTYPES or not out.dtype.isnative:
-            raise TypeError(f"out has dtype {out.dtype.str}; expected float32 or float64 in "
-                            f"native byte order")
+        if not is_supported(out.dtype):
+            raise TypeError(f"out has dtype {out.dtype.str if not out.dtype.isnative else out.dtype}; "
+                            f"expected {SUPPORTED_NAMES} in native byte order")
         return out.dtype
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return bfloat16()
     try:
         dt = np.dtype(dtype)
     except TypeError as e:
         raise TypeError(f"dtype {dtype!r} is not understood: {e}") from None
-    if dt not in SUPPORTED_DTYPES or not dt.isnative:
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    if not is_supported(dt):
+        raise TypeError(f"dtype must be {SUPPORTED_NAMES}, got {dt}")
     return dt
 
 
@@ -98,6 +139,8 @@ def check_out(out, shape, dtype):
     """Raises unless out can receive an array of shape and dtype in place."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype and out.dtype.isnative and is_half(out.dtype):
+        raise ValueError(f"out has dtype {out.dtype}, which does not match dtype {dtype}")
     if out.dtype != dtype or not out.dtype.isnative:
         raise TypeError(f"out has dtype {out.dtype.str if not out.dtype.isnative else out.dtype}; "
                         f"expected native {dtype}")

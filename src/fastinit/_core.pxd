@@ -34,6 +34,8 @@ cdef extern from "kernels/kernel_table.h" nogil:
         FI_TRUNCATED_NORMAL
         FI_FLOAT32
         FI_FLOAT64
+        FI_FLOAT16
+        FI_BFLOAT16
 
 cdef extern from "dispatch.h" nogil:
     enum:

@@ -3,6 +3,8 @@
 the GIL, and turns its status codes into exceptions.  Validation with argument names
 happens in the Python layer (_arrays.py, _schemes.py); the checks here are the last line
 that keeps bad values away from the C code."""
+import sys
+
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
@@ -23,14 +25,24 @@ if not fi_scalar_kernels_verified():
 cdef int _isa = fi_best_isa()
 
 
+def _is_bfloat16(dtype):
+    """True for ml_dtypes.bfloat16 (which exists only once ml_dtypes is imported)."""
+    ml_dtypes = sys.modules.get("ml_dtypes")
+    return ml_dtypes is not None and dtype == ml_dtypes.bfloat16
+
+
 cdef int _dtype_code(object dtype) except -1:
-    """FI_FLOAT32 / FI_FLOAT64 for a float32 / float64 numpy dtype (validated upstream)."""
-    cdef int itemsize = dtype.itemsize
-    if itemsize == 4:
+    """The core's code of a float32, float64, float16 or ml_dtypes.bfloat16 numpy dtype."""
+    cdef int num = dtype.num
+    if num == cnp.NPY_FLOAT32:
         return FI_FLOAT32
-    if itemsize == 8:
+    if num == cnp.NPY_FLOAT64:
         return FI_FLOAT64
-    raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    if num == cnp.NPY_FLOAT16:
+        return FI_FLOAT16
+    if _is_bfloat16(dtype):
+        return FI_BFLOAT16
+    raise TypeError(f"dtype must be float32, float64, float16 or bfloat16, got {dtype}")
 
 
 def _raise_for_status(int status, int distribution, object dtype):
@@ -41,7 +53,8 @@ def _raise_for_status(int status, int distribution, object dtype):
         raise ValueError(f"invalid parameters ({_PARAM_NAMES.get(distribution, '?')})")
     if status == FI_E_RANGE_PRECISION:
         raise ValueError(f"low and high (or mean and std) do not fit in {dtype}: they "
-                         f"overflow or round to the same value")
+                         f"overflow, round to the same value, or no {dtype} value lies "
+                         f"between the bounds")
     if status == FI_E_TRUNCATION_MASS:
         raise ValueError(f"the truncation interval [a, b] holds too little probability to "
                          f"sample in {dtype}; move it closer to the mean")
@@ -77,8 +90,9 @@ cdef inline void _stream_to_c(tuple key, object counter, fi_stream *stream) exce
 def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
          tuple region_start, tuple region_shape, cnp.ndarray out, int threads,
          bint out_is_new=False):
-    """Fills `out` (C-contiguous, writable, region_shape, float32/float64) with the region
-    of the draw of `shape` that starts at block `counter` of the stream of `key`;
+    """Fills `out` (C-contiguous, writable, region_shape; float32, float64, float16 or
+    ml_dtypes.bfloat16, recognised by its dtype, so any 2-byte buffer viewed as one of those
+    will do) with the region of the draw of `shape` that starts at block `counter` of the stream of `key`;
     out_is_new says `out` was just allocated (it picks the store kind, never the values)."""
     cdef fi_stream stream
     cdef double c_params[4]
@@ -87,15 +101,12 @@ def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
     cdef int64_t c_rshape[FI_MAX_DIMS]
     cdef int ndim = len(shape), status, i
     cdef int dist = DISTRIBUTIONS[distribution]
-    cdef int typenum = cnp.PyArray_TYPE(out)
     cdef int dtype_code
     cdef void *data = cnp.PyArray_DATA(out)
-    if typenum == cnp.NPY_FLOAT32:
-        dtype_code = FI_FLOAT32
-    elif typenum == cnp.NPY_FLOAT64:
-        dtype_code = FI_FLOAT64
-    else:
-        raise TypeError(f"out must be float32 or float64, got {out.dtype}")
+    try:
+        dtype_code = _dtype_code(out.dtype)
+    except TypeError:
+        raise TypeError(f"out must be float32, float64, float16 or bfloat16, got {out.dtype}") from None
     if ndim < 1 or ndim > FI_MAX_DIMS or len(region_start) != ndim or len(region_shape) != ndim:
         raise ValueError("shape and region must have between 1 and 64 matching dimensions")
     if not (cnp.PyArray_IS_C_CONTIGUOUS(out) and cnp.PyArray_ISWRITEABLE(out)

@@ -18,8 +18,9 @@ from ._fans import compute_fans
 
 STREAM_BLOCKS = 2 ** 128
 _COMMON_DOC = """
-    Common keywords: dtype (float32 default, or float64), out (an array to fill in place
-    and return), threads (default: the CPUs this process may use), region (a tuple of
+    Common keywords: dtype (float32 default, float64, float16, or bfloat16 as "bfloat16" or
+    ml_dtypes.bfloat16: the float32 values rounded to nearest even), out (an array to fill
+    in place and return), threads (default: the CPUs this process may use), region (a tuple of
     step-1 slices: returns exactly full[region] of the same call without it, generating
     only that part)."""
 _FANS_DOC = """
@@ -144,7 +145,7 @@ class Generator:
         else:
             _arrays.check_out(out, extent, dtype)
         n = math.prod(shape)
-        key, counter = self._reserve(-(-n * (1 if dtype.itemsize == 4 else 2) // 4))
+        key, counter = self._reserve(-(-n * _arrays.words_per_element(dtype) // 4))
         if not shape:                      # 0-d: one element, through a 1-d view of out
             _core.fill(key, counter, distribution, params, (1,), (0,), (1,), out.reshape(1),
                        threads, out_is_new)
@@ -311,7 +312,7 @@ class Generator:
         if len(shape) < 2:
             raise ValueError(f"orthogonal needs a shape with at least 2 dimensions, got {shape}")
         dtype = _arrays.resolve_dtype(dtype, out)
-        if g > float(np.finfo(dtype).max):
+        if g > _arrays.largest_finite(dtype):
             raise ValueError(f"gain {gain!r} overflows {dtype}")
         start, extent = _arrays.normalize_region(region, shape)
         threads = _arrays.resolve_threads(threads)
@@ -331,6 +332,8 @@ class Generator:
         q = (q.T if rows < cols else q).reshape(shape)
         full = q * g
         part = full[tuple(slice(s, s + e) for s, e in zip(start, extent))]
+        if _arrays.is_half(dtype):
+            part = part.astype(np.float32)     # a half value is the float32 value, rounded
         if out is None:
             return np.ascontiguousarray(part, dtype=dtype)
         out[...] = part

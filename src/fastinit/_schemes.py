@@ -10,8 +10,8 @@ drawn as
 import math
 import numbers
 
-import numpy as np
 
+from ._arrays import largest_finite
 from ._fans import calculate_gain
 
 # Standard deviation of a standard normal truncated to [-2, 2], as jax.nn.initializers
@@ -77,14 +77,11 @@ def variance_scaling(scale, mode, distribution, fan_in, fan_out):
     return "normal", (0.0, math.sqrt(variance))
 
 
-_LARGEST = {4: float(np.finfo(np.float32).max), 8: float(np.finfo(np.float64).max)}
-
-
 def fit_to_dtype(distribution, params, dtype):
     """The scheme's (distribution, params) for an output dtype: a uniform bound below the
     dtype's smallest value gives zeros, as a normal's std does; one beyond its largest is
     an error that names the scheme's arguments rather than low and high."""
-    largest = _LARGEST[dtype.itemsize]
+    largest = largest_finite(dtype)
     scale = params[1]            # the uniform's high, the normal's std
     if scale > largest or (distribution == "truncated_normal" and scale * 2.0 > largest):
         raise ValueError(f"gain / scale and fans give a {'bound' if distribution == 'uniform' else 'std'} "

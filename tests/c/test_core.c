@@ -1,6 +1,6 @@
 /* C tests of the core: Random123 known answers, the stream layout across 32- and 64-bit
- * counter carries, every ISA's kernels against the scalar reference at edge sizes, and
- * fi_fill's region/thread invariance.  Usage: test_core PATH/TO/philox_kat_vectors.txt */
+ * counter carries, every ISA's kernels (every dtype, float16 and bfloat16 included) against
+ * the scalar reference at edge sizes, and fi_fill's region/thread invariance.  Usage: test_core PATH/TO/philox_kat_vectors.txt */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,23 +90,44 @@ static void test_kernels_match_scalar(void)
     fi_params_f64 p64 = {.low = -0.5, .span = 1.25, .high_below = 0.7499999999999999, .mean = 0.25,
                          .std = 1.5, .a = -1.0, .b = 3.0, .cdf_a = 0.15865525393145707,
                          .sf_b = 0.0013498980316301, .mass = 0.8399947444554128};
+    /* half outputs at scales that reach every kind of half value: normal ones with clamps
+     * that bite, float16 subnormals (1e-6), bfloat16 subnormals (1e-39, float32 subnormals
+     * too) and float16 overflow clamped to +-65504 (1e4 * 6.3 sigma) */
+    const float scales[] = {1.0f, 1e-6f, 1e-39f, 1e4f};
+    enum { NSETS = 2 + 2 * (sizeof scales / sizeof scales[0]) };
+    fi_params_h16 ph[sizeof scales / sizeof scales[0]];
+    for (size_t j = 0; j < sizeof scales / sizeof scales[0]; j++) {
+        float c = scales[j];
+        ph[j].f32 = p32;
+        ph[j].f32.low = -0.5f * c;
+        ph[j].f32.span = 1.25f * c;
+        ph[j].f32.high_below = 0.75f * c;
+        ph[j].f32.mean = 0.25f * c;
+        ph[j].f32.std = 1.5f * c;
+        ph[j].lo = j == 3 ? -65504.0f : -0.25f * c;   /* exact in both formats for j < 3 */
+        ph[j].hi = j == 3 ? 65504.0f : 0.5f * c;
+    }
     for (int isa = 1; isa < FI_N_ISAS; isa++) {
         const fi_kernel_table *k = fi_kernels_for(isa);
         if (!k) continue;
         for (int d = 0; d < 3; d++)
-            for (int t = 0; t < 2; t++)
+            for (int set = 0; set < NSETS; set++)
                 for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
                     for (int offset = 0; offset < 2; offset++) {
+                        /* sets 0, 1: float32, float64; then float16 and bfloat16 per scale */
+                        int t = set < 2 ? set : (set - 2) % 2 ? FI_BFLOAT16 : FI_FLOAT16;
                         size_t n = sizes[i];
-                        const void *p = t ? (const void *)&p64 : (const void *)&p32;
-                        size_t bytes = n * (t ? 8 : 4);
+                        const void *p = t == FI_FLOAT32   ? (const void *)&p32
+                                        : t == FI_FLOAT64 ? (const void *)&p64
+                                                          : (const void *)&ph[(set - 2) / 2];
+                        size_t bytes = n * (t == FI_FLOAT64 ? 8 : t == FI_FLOAT32 ? 4 : 2);
                         memset(ref, 0xA5, sizeof ref);
                         memset(out, 0xA5, sizeof out);
                         scalar->transform[d][t](words + offset, n, p, ref);
                         k->transform[d][t](words + offset, n, p, out);
                         CHECK(memcmp(ref, out, bytes + GUARD * 4) == 0,
-                              "%s dist %d dtype %d n %zu offset %d differs from scalar (or wrote past n)",
-                              k->name, d, t, n, offset);
+                              "%s dist %d dtype %d set %d n %zu offset %d differs from scalar (or wrote past n)",
+                              k->name, d, t, set, n, offset);
                     }
         /* Philox itself, across a c0 wrap handled by the caller and odd block counts */
         static uint32_t a[4 * 200 + 4], b[4 * 200 + 4];
@@ -128,8 +149,8 @@ static void test_fill_region_and_threads(void)
     fi_stream s = {{7, 11}, 0xFFFFFFF0u, 0};   /* the draw crosses a c0 wrap */
     const double params[3][4] = {{-2, 3, 0, 0}, {1, 2, 0, 0}, {0, 1, -0.5, 2.5}};
     for (int d = 0; d < 3; d++)
-        for (int t = 0; t < 2; t++) {
-            size_t es = t ? 8 : 4;
+        for (int t = 0; t < FI_N_DTYPES; t++) {
+            size_t es = t == FI_FLOAT64 ? 8 : t == FI_FLOAT32 ? 4 : 2;
             CHECK(fi_fill(&s, d, t, params[d], 2, shape, zero, shape, full, 1, FI_ISA_SCALAR, 0) == FI_OK, "fill");
             for (int isa = 0; isa < FI_N_ISAS; isa++) {
                 if (!fi_kernels_for(isa)) continue;
@@ -202,6 +223,8 @@ int main(int argc, char **argv)
     for (int isa = 0; isa < FI_N_ISAS; isa++)
         if (fi_kernels_for(isa)) printf(" %s", fi_isa_name(isa));
     printf("\n");
+    /* a kernel table the CPU can run but that failed the start-up check is a bug here */
+    CHECK(fi_disabled_isas() == 0, "ISAs switched off by the start-up check: %#x", fi_disabled_isas());
     test_known_answers(argc > 1 ? argv[1] : "tests/data/philox_kat_vectors.txt");
     test_stream_carries();
     test_kernels_match_scalar();
