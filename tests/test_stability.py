@@ -68,7 +68,7 @@ def test_tables_cover_every_distribution_scheme_and_dtype():
         "lecun_uniform", "lecun_normal", "xavier_uniform", "xavier_normal", "he_uniform",
         "he_normal", "variance_scaling", "uniform", "normal", "truncated_normal"}
     assert {r[2] for r in FILL_ROWS} - {"uint32"} == {r[6] for r in SCHEME_ROWS}
-    assert {"float32", "float64"} <= {r[6] for r in SCHEME_ROWS}
+    assert {"float32", "float64", "float16", "bfloat16"} <= {r[6] for r in SCHEME_ROWS}
     # the case of issue 13: float64 truncated normal, std 0.02 on [-2, 2], 1000 x 1001
     assert any(r[0] == "issue13-float64" and r[6] == (1000, 1001) for r in FILL_ROWS)
 

@@ -57,38 +57,14 @@ if [ "$WANT_WINE" = 1 ] && command -v wine >/dev/null; then
 fi
 
 # ------------------------------------------------------------------ builds
-# The sources and per-file flags of CMakeLists.txt's fastinit_core.
-CORE="csrc/fill.c csrc/normal_cdf.c csrc/dispatch.c csrc/parallel.c csrc/kernels/kernels_scalar.c"
-CFLAGS="-O2 -std=gnu11 -ffp-contract=off -fno-fast-math -Wall -Wextra -Wno-unused-function -D_USE_MATH_DEFINES -I$ROOT/csrc -I$ROOT/tests/c"
+. "$ROOT/tools/cbuild.sh"
 
-# build NAME ARCH(x86_64|aarch64) CC... : objects and the two test programs in $WORK/NAME
+# build NAME ARCH CC...: the two test programs in $WORK/build/NAME
 build() {
-    local name=$1 arch=$2
+    local name=$1 arch=$2 exe="" libs="-lm -lpthread"
     shift 2
-    local out="$WORK/build/$name" objs=() defs exe=""
-    rm -rf "$out" && mkdir -p "$out"
-    case "$name" in windows*) exe=.exe ;; esac
-    if [ "$arch" = x86_64 ]; then
-        defs=-DFI_HAVE_X86_KERNELS
-        "$@" $CFLAGS $defs -mavx2 -c "$ROOT/csrc/kernels/kernels_avx2.c" -o "$out/kernels_avx2.o"
-        "$@" $CFLAGS $defs -mavx512f -c "$ROOT/csrc/kernels/kernels_avx512.c" -o "$out/kernels_avx512.o"
-        objs+=("$out/kernels_avx2.o" "$out/kernels_avx512.o")
-    else
-        defs=-DFI_HAVE_NEON_KERNELS
-        "$@" $CFLAGS $defs -c "$ROOT/csrc/kernels/kernels_neon.c" -o "$out/kernels_neon.o"
-        objs+=("$out/kernels_neon.o")
-    fi
-    for src in $CORE tests/c/sha256.c; do
-        local o="$out/$(basename "$src" .c).o"
-        "$@" $CFLAGS $defs -c "$ROOT/$src" -o "$o"
-        objs+=("$o")
-    done
-    local libs="-lm -lpthread"
-    case "$name" in windows*|macos*) libs="" ;; esac
-    "$@" $CFLAGS $defs "$ROOT/tests/c/test_core.c" "${objs[@]}" $libs -o "$out/test_core$exe"
-    "$@" $CFLAGS $defs "$ROOT/tests/c/hash_fills.c" \
-        $(printf '%s\n' "${objs[@]}" | grep -v '/sha256.o$' | tr '\n' ' ') "$out/sha256.o" $libs \
-        -o "$out/hash_fills$exe"
+    case "$name" in windows*) exe=.exe libs="" ;; macos*) libs="" ;; esac
+    cbuild "$WORK/build/$name" "$arch" "$exe" "$libs" "$@"
 }
 
 log "build"

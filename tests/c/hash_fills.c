@@ -18,6 +18,8 @@
 static const struct { const char *name; int code; size_t size; } DTYPES[] = {
     {"float32", FI_FLOAT32, 4},
     {"float64", FI_FLOAT64, 8},
+    {"float16", FI_FLOAT16, 2},
+    {"bfloat16", FI_BFLOAT16, 2},
 };
 static const char *const DISTRIBUTIONS[] = {"uniform", "normal", "truncated_normal"};
 
