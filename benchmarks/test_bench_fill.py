@@ -7,6 +7,7 @@ Schemes: xavier_uniform, he_normal, he_normal(truncated=True); float32 and float
   fastinit     threads=1 and all cores, as a new array and filling out=
   floor        np.ones(shape, dtype) for new arrays, out.fill(1.0) for out=
   numpy        rng.uniform(-b, b, shape).astype(dtype), rng.standard_normal(shape, dtype) * std,
+               rng.random(shape, dtype) beside the uniform (numpy's cheapest random array),
                scipy.stats.truncnorm(-2, 2, scale=std).rvs(...) for the truncated normal
                (up to 4096x4096: larger ones take ~13 GB)
   torch        torch.nn.init's xavier_uniform_ / kaiming_normal_ / trunc_normal_ on
@@ -51,6 +52,12 @@ def test_numpy(measure, case):
     if case.scheme == "he_normal_truncated" and too_big:
         pytest.skip("scipy truncnorm.rvs needs ~13 GB and ~30 s per call at this size")
     measure(functools.partial(_bench.numpy_contender, case.scheme, dtype=case.dtype))
+
+
+def test_numpy_random(measure, case):
+    if case.scheme != "xavier_uniform":
+        pytest.skip("numpy's rng.random is the uniform's yardstick only")
+    measure(functools.partial(_bench.numpy_random_contender, dtype=case.dtype))
 
 
 def test_torch(measure, case, torch_all_cores):

@@ -8,6 +8,9 @@
 #define FI_TABLE_NAME fi_kernels_avx2
 #define WF 8
 #define WD 4
+/* Philox: 3 groups of 4 blocks; 4 groups spill their 16 state registers out of the 16
+ * YMM registers (Zen 3: 0.86 -> 0.73 ns per word). */
+#define FI_PHILOX_GROUPS 3
 
 typedef __m256i VU;
 typedef __m256 VF;
@@ -120,3 +123,68 @@ typedef __m256d MD;
         _mm256_storeu_si256(q_, _mm256_permute2x128_si256(even_, odd_, 0x20));         \
         _mm256_storeu_si256(q_ + 1, _mm256_permute2x128_si256(even_, odd_, 0x31));     \
     } while (0)
+
+/* kernel_template.h's lane packing, by a permutation (AVX2 has no compress instruction).
+ * FI_PACK(m): the indices of the set bits of the 8-bit mask m, lowest first, one per
+ * nibble (nibble p holds lane l when l is the p-th set bit); unused nibbles are 0.
+ * Computed by the preprocessor, so the table is derived, not typed. */
+#define FI_POP8(m) (((m) & 1) + ((m) >> 1 & 1) + ((m) >> 2 & 1) + ((m) >> 3 & 1) + \
+                    ((m) >> 4 & 1) + ((m) >> 5 & 1) + ((m) >> 6 & 1) + ((m) >> 7 & 1))
+#define FI_NIB(m, l) (((m) >> (l) & 1u) * ((uint32_t)(l) << (4 * FI_POP8((m) & ((1u << (l)) - 1)))))
+#define FI_PACK(m) (FI_NIB(m, 0) | FI_NIB(m, 1) | FI_NIB(m, 2) | FI_NIB(m, 3) | \
+                    FI_NIB(m, 4) | FI_NIB(m, 5) | FI_NIB(m, 6) | FI_NIB(m, 7))
+#define FI_PACK4(m) FI_PACK(m), FI_PACK(m + 1), FI_PACK(m + 2), FI_PACK(m + 3)
+#define FI_PACK16(m) FI_PACK4(m), FI_PACK4(m + 4), FI_PACK4(m + 8), FI_PACK4(m + 12)
+#define FI_PACK64(m) FI_PACK16(m), FI_PACK16(m + 16), FI_PACK16(m + 32), FI_PACK16(m + 48)
+static const uint32_t fi_pack_table[256] = {FI_PACK64(0u), FI_PACK64(64u), FI_PACK64(128u),
+                                            FI_PACK64(192u)};
+#define FI_POP4(m) FI_POP8(m), FI_POP8(m + 1), FI_POP8(m + 2), FI_POP8(m + 3)
+#define FI_POP16(m) FI_POP4(m), FI_POP4(m + 4), FI_POP4(m + 8), FI_POP4(m + 12)
+#define FI_POP64(m) FI_POP16(m), FI_POP16(m + 16), FI_POP16(m + 32), FI_POP16(m + 48)
+static const uint8_t fi_count_table[256] = {FI_POP64(0u), FI_POP64(64u), FI_POP64(128u),
+                                            FI_POP64(192u)};
+/* the 4-bit mask of float64 lanes as the 8-bit mask of their 32-bit halves */
+#define FI_PAIRS(m) (((m) & 1) * 3u | ((m) >> 1 & 1) * 12u | ((m) >> 2 & 1) * 48u | ((m) >> 3 & 1) * 192u)
+static const uint8_t fi_pairs_table[16] = {
+    FI_PAIRS(0), FI_PAIRS(1), FI_PAIRS(2), FI_PAIRS(3), FI_PAIRS(4), FI_PAIRS(5), FI_PAIRS(6),
+    FI_PAIRS(7), FI_PAIRS(8), FI_PAIRS(9), FI_PAIRS(10), FI_PAIRS(11), FI_PAIRS(12),
+    FI_PAIRS(13), FI_PAIRS(14), FI_PAIRS(15)};
+/* the 8 lane indices of packed nibbles (permutevar8x32 reads only the low 3 bits) */
+static inline __m256i fi_unpack_nibbles(uint32_t packed)
+{
+    return _mm256_srlv_epi32(_mm256_set1_epi32((int)packed),
+                             _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+}
+
+/* Writes a whole vector at dq and di, of which the first `count` lanes are the result
+ * (kernel_template.h leaves a vector of room). */
+#define FI_HAVE_COMPRESS_F32 1
+static inline size_t compress_f32(__m256 m, __m256 v, size_t i, float *dq, uint32_t *di)
+{
+    unsigned bits = (unsigned)_mm256_movemask_ps(m);
+    __m256i idx = fi_unpack_nibbles(fi_pack_table[bits]);
+    _mm256_storeu_ps(dq, _mm256_permutevar8x32_ps(v, idx));
+    _mm256_storeu_si256((__m256i *)(void *)di,
+                        _mm256_add_epi32(_mm256_and_si256(idx, _mm256_set1_epi32(7)),
+                                         _mm256_set1_epi32((int)i)));
+    return fi_count_table[bits];
+}
+
+#define FI_HAVE_COMPRESS_F64 1
+static inline size_t compress_f64(__m256d m, __m256d v, size_t i, double *dq, uint32_t *di)
+{
+    unsigned bits = (unsigned)_mm256_movemask_pd(m);
+    __m256i idx = fi_unpack_nibbles(fi_pack_table[fi_pairs_table[bits]]);
+    _mm256_storeu_pd(dq, _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(v), idx)));
+    /* element indices: the even 32-bit lane indices, halved */
+    __m256i lane = _mm256_srli_epi32(_mm256_and_si256(idx, _mm256_set1_epi32(7)), 1);
+    lane = _mm256_permutevar8x32_epi32(lane, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+    _mm_storeu_si128((__m128i *)(void *)di,
+                     _mm_add_epi32(_mm256_castsi256_si128(lane), _mm_set1_epi32((int)i)));
+    return fi_count_table[bits];
+}
+
+/* float32: packing every vector costs less than a mispredicted branch on whether it has
+ * tail lanes (normal 1.18 -> 1.01 ns per value on fresh words); float64 keeps the branch,
+ * which costs less there (3.80 -> 3.64). */
+#define FI_PACK_ALWAYS_F32 1

@@ -251,7 +251,7 @@ FI_INLINE VD ndtri_tail_f64(VD q)
 #define FI_CHUNK 256
 
 /* The lanes of v selected by m, packed into dq, with their indices i + lane into di;
- * returns how many.  (An ISA may bring its own compress_f32.) */
+ * returns how many.  (An ISA may bring its own compress_f32 and compress_f64.) */
 #if !defined(FI_HAVE_COMPRESS_F32)
 FI_INLINE size_t compress_f32(MF m, VF v, size_t i, float *dq, uint32_t *di)
 {
@@ -265,6 +265,7 @@ FI_INLINE size_t compress_f32(MF m, VF v, size_t i, float *dq, uint32_t *di)
 }
 #endif
 
+#if !defined(FI_HAVE_COMPRESS_F64)
 FI_INLINE size_t compress_f64(MD m, VD v, size_t i, double *dq, uint32_t *di)
 {
     double lanes[WD];
@@ -275,6 +276,16 @@ FI_INLINE size_t compress_f64(MD m, VD v, size_t i, double *dq, uint32_t *di)
         if ((bits >> l) & 1u) { dq[c] = lanes[l]; di[c] = (uint32_t)(i + l); c++; }
     return c;
 }
+#endif
+
+/* A vector with no tail lane skips the packing, unless the ISA's packing costs less than
+ * that branch mispredicted: ~15% of lanes are in the tails, so a vector of 8 has none with
+ * probability 0.27, at random (FI_PACK_ALWAYS_F32). */
+#if defined(FI_PACK_ALWAYS_F32)
+#  define FI_ANY_TAIL_F32(m) 1
+#else
+#  define FI_ANY_TAIL_F32(m) MF_ANY(m)
+#endif
 
 /* q[0..n) <- Phi^-1(q), n a multiple of the vector width, at most FI_CHUNK. */
 static void ndtri_lower_f32_array(float *q, size_t n)
@@ -286,7 +297,7 @@ static void ndtri_lower_f32_array(float *q, size_t n)
         VF x = VF_LOADU(q + i);
         MF tail = VF_LT(x, VF_SET1(0.075f));
         VF_STOREU(q + i, ndtri_central_f32(x));
-        if (MF_ANY(tail)) nt += compress_f32(tail, x, i, tq + nt, ti + nt);
+        if (FI_ANY_TAIL_F32(tail)) nt += compress_f32(tail, x, i, tq + nt, ti + nt);
     }
     if (nt == 0) return;
     for (size_t k = nt; k % WF; k++) tq[k] = 0.01f;   /* pad lanes: any tail value */
@@ -341,32 +352,36 @@ FI_INLINE void uniform_f64_step(const uint32_t *w, double *out, const fi_params_
 
 /* x = Phi^-1((w + 1/2) / 2^32): the half below 1/2 directly, the upper half by symmetry
  * from ~w, so both tails keep full resolution (|x| reaches 6.34). */
-FI_INLINE VF normal_f32_q(const uint32_t *w, const fi_params_f32 *p)
+FI_INLINE VF normal_f32_q(const uint32_t *w, const fi_params_f32 *p, float *side)
 {
     VU x = VU_LOADU(w);
     VU m = VU_XOR(x, VU_SRAI(x, 31));             /* w, or ~w where w >= 2^31: below 2^31 */
-    (void)p;
+    (void)p, (void)side;
     return VF_MUL(VF_ADD(VF_FROM_I32(m), VF_SET1(0.5f)), VF_SET1(0x1p-32f));
 }
 
-FI_INLINE VF normal_f32_finish(const uint32_t *w, VF z, const fi_params_f32 *p)
+FI_INLINE VF normal_f32_finish(const uint32_t *w, VF z, const fi_params_f32 *p, const float *side)
 {
+    (void)side;
     z = VF_FROM_BITS(VU_XOR(VF_BITS(z), VU_AND(VU_LOADU(w), VU_SET1(0x80000000u))));
     return VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z));
 }
 
 /* x = Phi^-1(u + 2^-54), u the 53-bit uniform: the midpoint of u's cell, never 0 or 1. */
-FI_INLINE VD normal_f64_q(const uint32_t *w, const fi_params_f64 *p)
+FI_INLINE VD normal_f64_q(const uint32_t *w, const fi_params_f64 *p, double *side)
 {
     VD u = uniform53(w);
+    MD lower = VD_LT(u, VD_SET1(0.5));
     (void)p;
-    return VD_SELECT(VD_LT(u, VD_SET1(0.5)), VD_ADD(u, VD_SET1(0x1p-54)),
+    VD_STOREU(side, VD_SELECT(lower, VD_SET1(1.0), VD_SET1(0.0)));   /* as the truncated's */
+    return VD_SELECT(lower, VD_ADD(u, VD_SET1(0x1p-54)),
                      VD_SUB(VD_SUB(VD_SET1(1.0), u), VD_SET1(0x1p-54)));
 }
 
-FI_INLINE VD normal_f64_finish(const uint32_t *w, VD z, const fi_params_f64 *p)
+FI_INLINE VD normal_f64_finish(const uint32_t *w, VD z, const fi_params_f64 *p, const double *side)
 {
-    z = VD_SELECT(VD_LT(uniform53(w), VD_SET1(0.5)), z, VD_SUB(VD_SET1(0.0), z));
+    (void)w;
+    z = VD_SELECT(VD_LT(VD_SET1(0.5), VD_LOADU(side)), z, VD_SUB(VD_SET1(0.0), z));
     return VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z));
 }
 
@@ -386,17 +401,21 @@ FI_INLINE MF truncated_f32_split(const uint32_t *w, const fi_params_f32 *p, VF *
     return lower;
 }
 
-FI_INLINE VF truncated_normal_f32_q(const uint32_t *w, const fi_params_f32 *p)
-{
-    VF q;
-    truncated_f32_split(w, p, &q);
-    return q;
-}
-
-FI_INLINE VF truncated_normal_f32_finish(const uint32_t *w, VF z, const fi_params_f32 *p)
+/* The q pass leaves which half each element took in `side` (1: lower, 0: upper), so
+ * that the finish need not compute P again. */
+FI_INLINE VF truncated_normal_f32_q(const uint32_t *w, const fi_params_f32 *p, float *side)
 {
     VF q;
     MF lower = truncated_f32_split(w, p, &q);
+    VF_STOREU(side, VF_SELECT(lower, VF_SET1(1.0f), VF_SET1(0.0f)));
+    return q;
+}
+
+FI_INLINE VF truncated_normal_f32_finish(const uint32_t *w, VF z, const fi_params_f32 *p,
+                                         const float *side)
+{
+    MF lower = VF_LT(VF_SET1(0.5f), VF_LOADU(side));
+    (void)w;
     z = VF_SELECT(lower, z, VF_SUB(VF_SET1(0.0f), z));
     z = VF_MAX(VF_MIN(z, VF_SET1(p->b)), VF_SET1(p->a));
     return VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z));
@@ -415,17 +434,19 @@ FI_INLINE MD truncated_f64_split(const uint32_t *w, const fi_params_f64 *p, VD *
     return lower;
 }
 
-FI_INLINE VD truncated_normal_f64_q(const uint32_t *w, const fi_params_f64 *p)
-{
-    VD q;
-    truncated_f64_split(w, p, &q);
-    return q;
-}
-
-FI_INLINE VD truncated_normal_f64_finish(const uint32_t *w, VD z, const fi_params_f64 *p)
+FI_INLINE VD truncated_normal_f64_q(const uint32_t *w, const fi_params_f64 *p, double *side)
 {
     VD q;
     MD lower = truncated_f64_split(w, p, &q);
+    VD_STOREU(side, VD_SELECT(lower, VD_SET1(1.0), VD_SET1(0.0)));
+    return q;
+}
+
+FI_INLINE VD truncated_normal_f64_finish(const uint32_t *w, VD z, const fi_params_f64 *p,
+                                         const double *side)
+{
+    MD lower = VD_LT(VD_SET1(0.5), VD_LOADU(side));
+    (void)w;
     z = VD_SELECT(lower, z, VD_SUB(VD_SET1(0.0), z));
     z = VD_MAX(VD_MIN(z, VD_SET1(p->b)), VD_SET1(p->a));
     return VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z));
@@ -457,13 +478,14 @@ FI_DEFINE_TRANSFORM(uniform_f32, float, fi_params_f32, WF, 1)
 FI_DEFINE_TRANSFORM(uniform_f64, double, fi_params_f64, WD, 2)
 
 /* Chunks of FI_CHUNK elements: q for all, Phi^-1 for all, then the values; a last partial
- * vector reads zero-padded words and writes through q, so nothing runs past the buffers. */
+ * vector reads zero-padded words and writes through q, so nothing runs past the buffers.
+ * `side` carries what the q pass knows and the finish needs, per element. */
 #define FI_DEFINE_QUANTILE_TRANSFORM(name, T, PARAMS, WIDTH, WPE, LOADU, STOREU, NDTRI)     \
     static void name(const uint32_t *words, size_t n, const void *params, void *out_)     \
     {                                                                                     \
         const PARAMS *p = (const PARAMS *)params;                                         \
         T *out = (T *)out_;                                                               \
-        T q[FI_CHUNK];                                                                    \
+        T q[FI_CHUNK], side[FI_CHUNK];                                                    \
         uint32_t wpad[FI_CHUNK * (WPE)];                                                  \
         for (size_t base = 0; base < n; base += FI_CHUNK) {                               \
             size_t m = n - base < FI_CHUNK ? n - base : FI_CHUNK;                         \
@@ -474,11 +496,11 @@ FI_DEFINE_TRANSFORM(uniform_f64, double, fi_params_f64, WD, 2)
                 memcpy(wpad, w, m * (WPE) * sizeof(uint32_t));                            \
                 w = wpad;                                                                 \
             }                                                                             \
-            for (size_t i = 0; i < mv; i += (WIDTH)) STOREU(q + i, name##_q(w + (WPE) * i, p)); \
+            for (size_t i = 0; i < mv; i += (WIDTH)) STOREU(q + i, name##_q(w + (WPE) * i, p, side + i)); \
             NDTRI(q, mv);                                                                 \
             T *dst = mv == m ? out + base : q;                                            \
             for (size_t i = 0; i < mv; i += (WIDTH))                                      \
-                STOREU(dst + i, name##_finish(w + (WPE) * i, LOADU(q + i), p));           \
+                STOREU(dst + i, name##_finish(w + (WPE) * i, LOADU(q + i), p, side + i)); \
             if (dst == q) memcpy(out + base, q, m * sizeof(T));                           \
         }                                                                                 \
     }

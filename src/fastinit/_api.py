@@ -5,12 +5,13 @@ import functools
 import inspect
 import os
 import platform
+import textwrap
 
 import numpy as np
 
 from . import _arrays, _core
 from ._fans import calculate_gain
-from ._generator import Generator
+from ._generator import SCHEME_DOCS, SCHEME_EXTRA_DOCS, Generator
 
 SCHEMES = ("uniform", "normal", "truncated_normal", "variance_scaling", "lecun_uniform",
            "lecun_normal", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
@@ -40,42 +41,83 @@ _SEED_DOC = """
     SeedSequence draws from block 0 of that seed's stream, so the same seed always gives
     the same array (the first array of Generator(seed))."""
 
+_IN_PLACE_DOC = """
+    threads: as for the new-array form (default: the CPUs this process may use; more are
+    clamped to that).  seed: as for the new-array form."""
 
-def _module_function(name):
-    method = getattr(Generator, name)
 
-    def function(*args, seed=None, **kwargs):
-        return getattr(_generator_for(seed), name)(*args, **kwargs)
-
-    params = list(inspect.signature(method).parameters.values())[1:]
-    params.append(inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=None))
-    function.__signature__ = inspect.Signature(params)
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = method.__doc__ + _SEED_DOC
+def _define(name, params, body, namespace):
+    """A function `name` with exactly the signature `params` (inspect.Parameter objects),
+    made from source as dataclasses makes __init__: a call is bound by the interpreter, so
+    a wrong argument is reported against `name`, the function the caller called."""
+    defaults = {}
+    source, star = [], False
+    for p in params:
+        if p.kind is p.KEYWORD_ONLY and not star:
+            source.append("*")
+            star = True
+        text = p.name
+        if p.default is not p.empty:
+            defaults[f"_default_{p.name}"] = p.default
+            text += f"=_default_{p.name}"
+        source.append(text)
+        if p.kind is p.POSITIONAL_ONLY and (params.index(p) + 1 == len(params)
+                                            or params[params.index(p) + 1].kind
+                                            is not p.POSITIONAL_ONLY):
+            source.append("/")
+    code = f"def {name}({', '.join(source)}):\n    {body}\n"
+    scope = dict(namespace, **defaults)
+    exec(code, scope)
+    function = scope[name]
     function.__module__ = "fastinit"
     return function
 
 
+def _call_arguments(params):
+    """The arguments that pass each of params on under its own name."""
+    return ", ".join(p.name if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                     else f"{p.name}={p.name}" for p in params)
+
+
+def _module_function(name):
+    method = getattr(Generator, name)
+    params = list(inspect.signature(method).parameters.values())[1:]
+    seed = inspect.Parameter("seed", inspect.Parameter.KEYWORD_ONLY, default=None)
+    function = _define(name, params + [seed],
+                       f"return _generator_for(seed).{name}({_call_arguments(params)})",
+                       {"_generator_for": _generator_for})
+    function.__doc__ = method.__doc__ + _SEED_DOC
+    return function
+
+
+def _check_array(array):
+    """Raises unless `array` can be filled in place; errors name it `array`."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"array must be a numpy.ndarray, got {type(array).__name__}")
+    if not _arrays.is_supported(array.dtype):
+        shown = array.dtype if array.dtype.isnative else array.dtype.str
+        raise TypeError(f"array has dtype {shown}; expected {_arrays.SUPPORTED_NAMES} in "
+                        f"native byte order")
+    _arrays.check_out(array, array.shape, array.dtype, name="array")
+
+
 def _in_place_function(name):
-    """name_(array, ...): fills a writable C-contiguous float32/float64 array in place."""
+    """name_(array, ...): fills a writable C-contiguous array of a supported dtype in place."""
     function_of_shape = globals()[name]
-
-    def function(array, *args, **kwargs):
-        if not isinstance(array, np.ndarray):
-            raise TypeError(f"{name}_ fills a numpy.ndarray, got {type(array).__name__}")
-        for keyword in ("out", "dtype", "region"):
-            if keyword in kwargs:
-                raise TypeError(f"{name}_() got an unexpected keyword argument {keyword!r}")
-        return function_of_shape(array.shape, *args, out=array, dtype=array.dtype, **kwargs)
-
     params = list(inspect.signature(function_of_shape).parameters.values())
     params = [inspect.Parameter("array", inspect.Parameter.POSITIONAL_ONLY)] + [
         p for p in params[1:] if p.name not in ("out", "dtype", "region")]
-    function.__signature__ = inspect.Signature(params)
-    function.__name__ = function.__qualname__ = name + "_"
-    function.__doc__ = (f"{name}_(array, ...) -> array, filled in place with {name}(array.shape, "
-                        f"...): any writable, C-contiguous float32, float64, float16 or bfloat16 ndarray.")
-    function.__module__ = "fastinit"
+    function = _define(
+        name + "_", params,
+        f"_check_array(array); "
+        f"return {name}(array.shape, {_call_arguments(params[1:])}, dtype=array.dtype, "
+        f"out=array)",
+        {"_check_array": _check_array, name: function_of_shape})
+    scheme_doc = textwrap.indent(inspect.cleandoc(SCHEME_DOCS[name]), "    ")
+    function.__doc__ = (
+        f"{name}_(array, ...) -> array, filled in place with {name}(array.shape, ...): any "
+        f"writable, C-contiguous {_arrays.SUPPORTED_NAMES} ndarray.\n\n{scheme_doc}\n"
+        + SCHEME_EXTRA_DOCS.get(name, "") + _IN_PLACE_DOC)
     return function
 
 

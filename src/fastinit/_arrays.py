@@ -135,23 +135,24 @@ def normalize_region(region, shape):
     return tuple(start), tuple(extent)
 
 
-def check_out(out, shape, dtype):
-    """Raises unless out can receive an array of shape and dtype in place."""
+def check_out(out, shape, dtype, name="out"):
+    """Raises unless out can receive an array of shape and dtype in place; the errors call
+    it `name` (the in-place forms' `array`)."""
     if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != dtype and out.dtype.isnative and is_half(out.dtype):
-        raise ValueError(f"out has dtype {out.dtype}, which does not match dtype {dtype}")
+        raise ValueError(f"{name} has dtype {out.dtype}, which does not match dtype {dtype}")
     if out.dtype != dtype or not out.dtype.isnative:
-        raise TypeError(f"out has dtype {out.dtype.str if not out.dtype.isnative else out.dtype}; "
+        raise TypeError(f"{name} has dtype {out.dtype.str if not out.dtype.isnative else out.dtype}; "
                         f"expected native {dtype}")
     if out.shape != shape:
-        raise ValueError(f"out has shape {out.shape}; expected {shape}")
+        raise ValueError(f"{name} has shape {out.shape}; expected {shape}")
     if not out.flags.c_contiguous:
-        raise ValueError("out must be C-contiguous")
+        raise ValueError(f"{name} must be C-contiguous")
     if not out.flags.writeable:
-        raise ValueError("out must be writable")
+        raise ValueError(f"{name} must be writable")
     if not out.flags.aligned:
-        raise ValueError("out must be aligned")
+        raise ValueError(f"{name} must be aligned")
 
 
 def _physical_memory():
@@ -168,6 +169,12 @@ MAX_BYTES = int(np.iinfo(np.intp).max)
 def allocate(shape, dtype):
     """A new C-contiguous array, refused up front when it cannot fit in memory (rather
     than left to the kernel's out-of-memory killer once the pages are touched)."""
+    check_allocation(shape, dtype)
+    return np.empty(shape, dtype)
+
+
+def check_allocation(shape, dtype):
+    """Raises unless a new array of shape and dtype can fit in memory."""
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > MAX_BYTES:
         raise OverflowError(f"an array of shape {shape} and dtype {dtype} needs {nbytes} bytes, "
@@ -176,7 +183,6 @@ def allocate(shape, dtype):
         raise MemoryError(f"an array of shape {shape} and dtype {dtype} needs "
                           f"{nbytes / 2**30:.1f} GiB, more than this machine's "
                           f"{PHYSICAL_MEMORY / 2**30:.1f} GiB of memory")
-    return np.empty(shape, dtype)
 
 
 def _default_threads():
@@ -208,8 +214,8 @@ def default_threads():
 
 
 def _forget_threads():
-    global _cached_threads
-    _cached_threads = None
+    global _cached_threads, _cached_cpus
+    _cached_threads = _cached_cpus = None
 
 
 if hasattr(os, "register_at_fork"):
@@ -227,4 +233,20 @@ def resolve_threads(threads):
         raise TypeError(f"threads must be a positive int, got {threads!r}") from None
     if n < 1:
         raise ValueError(f"threads must be at least 1, got {n}")
-    return min(n, 1024)
+    # more threads than CPUs only queue up behind each other: clamped (as documented)
+    return min(n, max_threads())
+
+
+_cached_cpus = None
+
+
+def max_threads():
+    """The most threads a call uses: the CPUs this process may run on, or
+    FASTINIT_NUM_THREADS where that is more."""
+    global _cached_cpus
+    if _cached_cpus is None:
+        try:
+            _cached_cpus = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            _cached_cpus = os.cpu_count() or 1
+    return max(_cached_cpus, default_threads())

@@ -216,19 +216,143 @@ def torch_threads(n=None):
         torch.set_num_threads(previous)
 
 
+def numpy_random_contender(shape, dtype):
+    """numpy_random_contender(shape, dtype) -> Contender: numpy's own uniform [0, 1) in the
+    output dtype, rng.random(shape, dtype), the cheapest random array numpy makes."""
+    rng = np.random.default_rng(0)
+    dtype = np.dtype(dtype)
+    return Contender("numpy", "numpy random", f"rng.random(shape, dtype={dtype.name})",
+                     lambda: rng.random(shape, dtype=dtype))
+
+
 def new_array_contenders(shape, dtype):
     """new_array_contenders(shape, dtype) -> [(scheme, Contender)]: the floor, then per
-    scheme fastinit with 1 thread and all cores and whichever other libraries are here."""
+    scheme fastinit with 1 thread and all cores and whichever other libraries are here;
+    numpy's rng.random beside the uniform, and he_normal filling out= with 1 thread and all
+    cores beside the new arrays (the goals compare them: GOALS)."""
     contenders = [("floor", floor_contender(shape, dtype))]
     for scheme in SCHEMES:
         contenders.append((scheme, fastinit_contender(scheme, shape, dtype, threads=1)))
         contenders.append((scheme, fastinit_contender(scheme, shape, dtype, threads=None)))
+        if scheme == "he_normal":
+            out = resident_array(shape, dtype)
+            contenders.append((scheme, fastinit_contender(scheme, shape, dtype, 1, out=out)))
+            contenders.append((scheme, fastinit_contender(scheme, shape, dtype, None, out=out)))
         for make in (numpy_contender, torch_contender, mkl_random_contender):
             try:
                 contenders.append((scheme, make(scheme, shape, dtype)))
             except Unavailable:
                 pass
+        if scheme == "xavier_uniform":
+            contenders.append((scheme, numpy_random_contender(shape, dtype)))
     return contenders
+
+
+# ---------------------------------------------------------------- the cost of a call
+
+CALL_SHAPES = ((4, 4), (64, 64), (512, 512))
+
+
+def call_contenders(shape):
+    """call_contenders(shape) -> [Contender]: one small float32 array as a model's many small
+    tensors get it, fastinit's module functions against numpy's cheapest calls: he_normal
+    vs rng.standard_normal, xavier_uniform vs rng.random."""
+    rng = np.random.default_rng(0)
+    from . import he_normal, xavier_uniform
+    return [
+        Contender("fastinit", "fastinit he_normal", "fastinit.he_normal(shape)",
+                  lambda: he_normal(shape)),
+        Contender("numpy", "numpy standard_normal",
+                  "rng.standard_normal(shape, dtype=float32)",
+                  lambda: rng.standard_normal(shape, dtype=np.float32)),
+        Contender("fastinit", "fastinit xavier_uniform", "fastinit.xavier_uniform(shape)",
+                  lambda: xavier_uniform(shape)),
+        Contender("numpy", "numpy random", "rng.random(shape, dtype=float32)",
+                  lambda: rng.random(shape, dtype=np.float32)),
+    ]
+
+
+def time_per_call(run, min_seconds=2e-3):
+    """time_per_call(run) -> (seconds per call, calls): calls looped until they take
+    min_seconds, far above the timer's resolution."""
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            run()
+        seconds = time.perf_counter() - start
+        if seconds >= min_seconds:
+            return seconds / calls, calls
+        calls *= 4 if seconds < min_seconds / 8 else 2
+
+
+def run_calls(repeat, shapes=CALL_SHAPES):
+    """run_calls(repeat) -> [row]: each small-call contender, per shape, timed in `repeat`
+    interleaved rounds of looped calls; medians and minima in microseconds."""
+    rows = []
+    for shape in shapes:
+        contenders = call_contenders(shape)
+        samples = [[] for _ in contenders]
+        for c in contenders:
+            c.run()
+        for r in range(repeat):
+            for k in range(len(contenders)):
+                i = (r + k) % len(contenders)
+                samples[i].append(time_per_call(contenders[i].run)[0])
+        for c, seconds in zip(contenders, samples):
+            rows.append({"shape": list(shape), "contender": c.name, "library": c.library,
+                         "code": c.code, "median_us": statistics.median(seconds) * 1e6,
+                         "min_us": min(seconds) * 1e6})
+    return rows
+
+
+# name -> (numerator row, denominator row, goal, "le" | "ge") of the goals for AVX2-only
+# machines; rows are (scheme, contender) of the main table, or ("calls", shape, contender)
+# of the small calls.  Each ratio is of medians; a goal whose rows were not measured (torch
+# missing) is left out.  The kernels' own goals (Philox and the transforms, ns per value)
+# are tests/c/bench_kernels's.
+GOALS = {
+    "normal / uniform, new array, 1 thread": (
+        ("he_normal", "fastinit threads=1"), ("xavier_uniform", "fastinit threads=1"), 1.6, "le"),
+    "truncated / uniform, new array, 1 thread": (
+        ("he_normal_truncated", "fastinit threads=1"), ("xavier_uniform", "fastinit threads=1"),
+        1.8, "le"),
+    "uniform, 1 thread: times faster than numpy random": (
+        ("xavier_uniform", "numpy random"), ("xavier_uniform", "fastinit threads=1"), 3.0, "ge"),
+    "uniform new array: all cores vs 1 thread": (
+        ("xavier_uniform", "fastinit threads=1"), ("xavier_uniform", "fastinit all cores"),
+        1.7, "ge"),
+    "normal out=: all cores vs 1 thread": (
+        ("he_normal", "fastinit threads=1 out="), ("he_normal", "fastinit all cores out="),
+        1.8, "ge"),
+    "normal, all cores: times faster than numpy's idiom": (
+        ("he_normal", "numpy"), ("he_normal", "fastinit all cores"), 8.0, "ge"),
+    "xavier_uniform, all cores: times faster than torch": (
+        ("xavier_uniform", "torch"), ("xavier_uniform", "fastinit all cores"), 6.0, "ge"),
+    "he_normal, all cores: times faster than torch": (
+        ("he_normal", "torch"), ("he_normal", "fastinit all cores"), 6.0, "ge"),
+    "he_normal((4, 4)) / numpy standard_normal": (
+        ("calls", (4, 4), "fastinit he_normal"), ("calls", (4, 4), "numpy standard_normal"),
+        3.0, "le"),
+    "xavier_uniform((64, 64)) / numpy random": (
+        ("calls", (64, 64), "fastinit xavier_uniform"), ("calls", (64, 64), "numpy random"),
+        1.0, "le"),
+}
+
+
+def evaluate_goals(rows, call_rows):
+    """evaluate_goals(rows, call_rows) -> [{name, value, goal, how, met}] for the GOALS whose
+    rows were measured."""
+    medians = {(r["scheme"], r["contender"]): r["median_ms"] / 1e3 for r in rows}
+    medians.update({("calls", tuple(r["shape"]), r["contender"]): r["median_us"] / 1e6
+                    for r in call_rows})
+    goals = []
+    for name, (num, den, goal, how) in GOALS.items():
+        if num in medians and den in medians:
+            value = medians[num] / medians[den]
+            goals.append({"name": name, "value": value, "goal": goal, "how": how,
+                          "met": value <= goal if how == "le" else value >= goal})
+    return goals
 
 
 # ---------------------------------------------------------------- timing
@@ -344,6 +468,7 @@ def run_bench(shape, dtype, repeat, progress=None):
         pairs = new_array_contenders(shape, dtype)
         samples = time_interleaved([c.run for _, c in pairs], repeat, progress,
                                    budget_seconds=BENCH_BUDGET_SECONDS)
+    call_rows = run_calls(repeat)
     medians = [statistics.median(s) for s in samples]
     floor = medians[0]
     fastinit_all = {scheme: m for (scheme, c), m in zip(pairs, medians)
@@ -367,13 +492,15 @@ def run_bench(shape, dtype, repeat, progress=None):
         })
     speedups = {}
     for scheme in SCHEMES:
-        speedups[scheme] = {row["contender"] if row["library"] == "fastinit" else row["library"]:
+        speedups[scheme] = {row["library"] if row["contender"] == row["library"] else
+                            row["contender"]:
                             row["fastinit_speedup"]
                             for row in rows
                             if row["scheme"] == scheme and row["fastinit_speedup"] is not None}
     return {"shape": list(shape), "dtype": dtype.name, "bytes_per_array": nbytes,
             "repeat": repeat, "machine": machine, "results": rows,
-            "fastinit_all_cores_speedup": speedups}
+            "fastinit_all_cores_speedup": speedups, "calls": call_rows,
+            "goals": evaluate_goals(rows, call_rows)}
 
 
 def describe_machine(machine):
@@ -401,7 +528,7 @@ def format_table(report):
     lines.append(f"case: {shape} {report['dtype']}, {report['bytes_per_array'] / 2**20:.1f} MiB "
                  f"per new array; median of up to {rounds} interleaved runs{cut}")
     lines.append("")
-    header = (f"{'scheme':<20} {'contender':<20} {'runs':>4} {'median ms':>10} {'GB/s':>7} "
+    header = (f"{'scheme':<20} {'contender':<24} {'runs':>4} {'median ms':>10} {'GB/s':>7} "
               f"{'x floor':>8} {'speedup':>8}")
     lines += [header, "-" * len(header)]
     previous = None
@@ -411,7 +538,7 @@ def format_table(report):
         previous = row["scheme"]
         speedup = row["fastinit_speedup"]
         speedup = "" if speedup is None else f"{speedup:.2f}x"
-        lines.append(f"{row['scheme']:<20} {row['contender']:<20} {row['runs']:>4} "
+        lines.append(f"{row['scheme']:<20} {row['contender']:<24} {row['runs']:>4} "
                      f"{row['median_ms']:>10.1f} {row['gb_per_s']:>7.2f} "
                      f"{row['ratio_to_floor']:>8.2f} {speedup:>8}")
     lines.append("")
@@ -423,6 +550,21 @@ def format_table(report):
                   if lib in speedups]
         if others:
             lines.append(f"{scheme}: fastinit (all cores) speedup " + ", ".join(others))
+    if report.get("calls"):
+        lines += ["", "The cost of a call (float32, fastinit's module functions; medians of "
+                  f"{report['repeat']} rounds of looped calls):", ""]
+        header = f"{'shape':<10} {'contender':<24} {'median us':>10} {'min us':>8}  code"
+        lines += [header, "-" * len(header)]
+        for row in report["calls"]:
+            shape = "x".join(map(str, row["shape"]))
+            lines.append(f"{shape:<10} {row['contender']:<24} {row['median_us']:>10.2f} "
+                         f"{row['min_us']:>8.2f}  {row['code']}")
+    if report.get("goals"):
+        lines += ["", "Goals set for AVX2-only machines (ratios of medians):"]
+        for goal in report["goals"]:
+            sign = "<=" if goal["how"] == "le" else ">="
+            lines.append(f"  {'met ' if goal['met'] else 'MISS'} {goal['name']}: "
+                         f"{goal['value']:.2f} (goal {sign} {goal['goal']:g})")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ import functools
 import math
 import operator
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,9 +21,9 @@ STREAM_BLOCKS = 2 ** 128
 _COMMON_DOC = """
     Common keywords: dtype (float32 default, float64, float16, or bfloat16 as "bfloat16" or
     ml_dtypes.bfloat16: the float32 values rounded to nearest even), out (an array to fill
-    in place and return), threads (default: the CPUs this process may use), region (a tuple of
-    step-1 slices: returns exactly full[region] of the same call without it, generating
-    only that part)."""
+    in place and return), threads (default: the CPUs this process may use; more are clamped
+    to that), region (a tuple of step-1 slices: returns exactly full[region] of the same call
+    without it, generating only that part)."""
 _FANS_DOC = """
     Fans: layout="in_out" reads shape as (*kernel, fan_in, fan_out) (NumPy/Keras/JAX);
     layout="torch" as (fan_out, fan_in, *kernel); in_axis / out_axis for any other layout;
@@ -55,6 +56,66 @@ def _key_of(seed_seq):
     return int(k[0]), int(k[1])
 
 
+def _variance_scaling_rule(scale, mode, distribution):
+    s = _schemes.check_real("scale", scale, positive=True)
+    _schemes.check_choice("mode", mode, _schemes.MODES)
+    _schemes.check_choice("distribution", distribution, _schemes.DISTRIBUTIONS)
+    return s, mode, "normal" if distribution == "untruncated_normal" else distribution
+
+
+# scheme -> its own arguments -> (scale, mode, distribution) of variance scaling
+_RULES = {
+    "variance_scaling": _variance_scaling_rule,
+    "lecun_uniform": lambda gain: _schemes.lecun(gain, "uniform"),
+    "lecun_normal": lambda gain, truncated: _schemes.lecun(gain, _schemes.normal_kind(truncated)),
+    "xavier_uniform": lambda gain: _schemes.xavier(gain, "uniform"),
+    "xavier_normal": lambda gain, truncated: _schemes.xavier(gain,
+                                                            _schemes.normal_kind(truncated)),
+    "he_uniform": lambda a, mode, nonlinearity: _schemes.he(a, mode, nonlinearity, "uniform"),
+    "he_normal": lambda a, mode, nonlinearity, truncated: _schemes.he(
+        a, mode, nonlinearity, _schemes.normal_kind(truncated)),
+}
+
+
+class _Plan(NamedTuple):
+    """A scheme's call reduced to what the C core needs, every argument validated."""
+    distribution: str
+    params: tuple
+    shape: tuple
+    dtype: np.dtype
+    origin: tuple       # (0,) * ndim: the region start of a whole array
+    nblocks: int        # stream blocks the draw takes
+
+
+def _plan(scheme, args, shape, dtype, out, layout, in_axis, out_axis, fan_in, fan_out):
+    """The validation and scheme math of a call, in the order its errors are reported."""
+    rule = _RULES[scheme](*args)
+    shape = _arrays.normalize_shape(shape)
+    dtype = _arrays.resolve_dtype(dtype, out)
+    fi, fo = Generator._fans(shape, layout, in_axis, out_axis, fan_in, fan_out)
+    dist, params = _schemes.variance_scaling(*rule, fi, fo)
+    dist, params = _schemes.fit_to_dtype(dist, params, dtype)
+    n = math.prod(shape)
+    return _Plan(dist, params, shape, dtype, (0,) * len(shape),
+                 -(-n * _arrays.words_per_element(dtype) // 4))
+
+
+_RULE_ARITY = {scheme: rule.__code__.co_argcount for scheme, rule in _RULES.items()}
+
+
+# typed: True == 1 and (4.0, 4) == (4, 4), but only one of each pair is valid; shape comes
+# as separate dims, so that their types count too
+@functools.lru_cache(maxsize=1024, typed=True)
+def _cached_plan(scheme, dtype, layout, in_axis, out_axis, fan_in, fan_out, *args_and_dims):
+    """_plan of a new whole array (out=None, region=None), checked as _draw checks it:
+    the scheme's own arguments, then the dims of the shape."""
+    args, shape = args_and_dims[:_RULE_ARITY[scheme]], args_and_dims[_RULE_ARITY[scheme]:]
+    plan = _plan(scheme, args, shape, dtype, None, layout, in_axis, out_axis, fan_in, fan_out)
+    _core.check_params(plan.distribution, plan.dtype, plan.params)
+    _arrays.check_allocation(plan.shape, plan.dtype)
+    return plan
+
+
 class Generator:
     """Generator(seed=None): the initialization schemes over one Philox4x32-10 stream.
 
@@ -66,11 +127,14 @@ class Generator:
     """
 
     def __init__(self, seed=None):
-        self._seed_seq = seed_sequence(seed)
-        if isinstance(seed, int) and not isinstance(seed, bool):
+        if type(seed) is int and seed >= 0:
+            # the common case: the key is cached, the SeedSequence made only if spawn needs it
+            self._seed_seq = None
             self._key = _key_of_int_seed(seed)
         else:
+            self._seed_seq = seed_sequence(seed)
             self._key = _key_of(self._seed_seq)
+        self._seed = seed
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -111,7 +175,11 @@ class Generator:
         n = operator.index(n)
         if n < 0:
             raise ValueError(f"n must be non-negative, got {n}")
-        return [Generator(s) for s in self._seed_seq.spawn(n)]
+        with self._lock:
+            if self._seed_seq is None:
+                self._seed_seq = np.random.SeedSequence(self._seed)
+            children = self._seed_seq.spawn(n)
+        return [Generator(s) for s in children]
 
     def _reserve(self, nblocks):
         """(key, first block) of the next nblocks of the stream, now taken by the caller."""
@@ -154,7 +222,8 @@ class Generator:
                        out_is_new)
         return out
 
-    def _fans(self, shape, layout, in_axis, out_axis, fan_in, fan_out):
+    @staticmethod
+    def _fans(shape, layout, in_axis, out_axis, fan_in, fan_out):
         """(fan_in, fan_out): given ones as they are, the others from the shape; (None, None)
         for an empty array, which has nothing to scale."""
         _schemes.check_choice("layout", layout, _fans.LAYOUTS)
@@ -170,15 +239,35 @@ class Generator:
             fan_out = fo if fan_out is None else fan_out
         return fan_in, fan_out
 
-    def _scaled(self, rule, shape, layout, in_axis, out_axis, fan_in, fan_out, dtype, out,
-                threads, region):
-        scale, mode, distribution = rule
-        shape = _arrays.normalize_shape(shape)
-        dtype = _arrays.resolve_dtype(dtype, out)
-        fi, fo = self._fans(shape, layout, in_axis, out_axis, fan_in, fan_out)
-        dist, params = _schemes.variance_scaling(scale, mode, distribution, fi, fo)
-        dist, params = _schemes.fit_to_dtype(dist, params, dtype)
-        return self._draw(dist, params, shape, dtype, out, threads, region)
+    def _scaled(self, scheme, args, shape, layout, in_axis, out_axis, fan_in, fan_out, dtype,
+                out, threads, region):
+        """The draw of `scheme` (a name in _RULES) with its own arguments `args`."""
+        if out is None and region is None and type(shape) is tuple:
+            # a new whole array: its plan depends on these values alone, so it is kept
+            try:
+                plan = _cached_plan(scheme, dtype, layout, in_axis, out_axis, fan_in, fan_out,
+                                    *args, *shape)
+            except TypeError as e:
+                if not str(e).startswith("unhashable type"):
+                    raise
+            else:
+                return self._draw_planned(plan, threads)
+        plan = _plan(scheme, args, shape, dtype, out, layout, in_axis, out_axis, fan_in, fan_out)
+        return self._draw(plan.distribution, plan.params, plan.shape, plan.dtype, out, threads,
+                          region)
+
+    def _draw_planned(self, plan, threads):
+        """A new array of a validated plan: the fast path of the common call."""
+        threads = _arrays.resolve_threads(threads)
+        key, counter = self._reserve(plan.nblocks)
+        out = np.empty(plan.shape, plan.dtype)
+        if not plan.shape:                 # 0-d: one element, through a 1-d view of out
+            _core.fill(key, counter, plan.distribution, plan.params, (1,), (0,), (1,),
+                       out.reshape(1), threads, True)
+        else:
+            _core.fill(key, counter, plan.distribution, plan.params, plan.shape, plan.origin,
+                       plan.shape, out, threads, True)
+        return out
 
     # ---------------------------------------------------------------- plain distributions
 
@@ -235,41 +324,37 @@ class Generator:
         name "untruncated_normal"): std sqrt(variance); "uniform": [-sqrt(3 variance),
         sqrt(3 variance)).  Note: Keras's own distribution="normal" means the truncated one.
         """
-        s = _schemes.check_real("scale", scale, positive=True)
-        _schemes.check_choice("mode", mode, _schemes.MODES)
-        _schemes.check_choice("distribution", distribution, _schemes.DISTRIBUTIONS)
-        rule = (s, mode, "normal" if distribution == "untruncated_normal" else distribution)
-        return self._scaled(rule, shape, layout, in_axis, out_axis, fan_in, fan_out, dtype, out,
-                            threads, region)
+        return self._scaled("variance_scaling", (scale, mode, distribution), shape, layout,
+                            in_axis, out_axis, fan_in, fan_out, dtype, out, threads, region)
 
     def lecun_uniform(self, shape, gain=1.0, *, layout="in_out", in_axis=None, out_axis=None,
                       fan_in=None, fan_out=None, dtype=None, out=None, threads=None, region=None):
         """lecun_uniform(shape, gain=1.0) -> U[-b, b), b = gain * sqrt(3 / fan_in)."""
-        return self._scaled(_schemes.lecun(gain, "uniform"), shape, layout, in_axis, out_axis,
-                            fan_in, fan_out, dtype, out, threads, region)
+        return self._scaled("lecun_uniform", (gain,), shape, layout, in_axis, out_axis, fan_in,
+                            fan_out, dtype, out, threads, region)
 
     def lecun_normal(self, shape, gain=1.0, *, truncated=False, layout="in_out", in_axis=None,
                      out_axis=None, fan_in=None, fan_out=None, dtype=None, out=None, threads=None,
                      region=None):
         """lecun_normal(shape, gain=1.0, *, truncated=False) -> N(0, gain^2 / fan_in);
         truncated=True: the variance_scaling truncated form with the same variance."""
-        return self._scaled(_schemes.lecun(gain, _schemes.normal_kind(truncated)), shape, layout,
-                            in_axis, out_axis, fan_in, fan_out, dtype, out, threads, region)
+        return self._scaled("lecun_normal", (gain, truncated), shape, layout, in_axis, out_axis,
+                            fan_in, fan_out, dtype, out, threads, region)
 
     def xavier_uniform(self, shape, gain=1.0, *, layout="in_out", in_axis=None, out_axis=None,
                        fan_in=None, fan_out=None, dtype=None, out=None, threads=None, region=None):
         """xavier_uniform(shape, gain=1.0) -> U[-b, b), b = gain * sqrt(6 / (fan_in + fan_out))
         (Glorot & Bengio 2010; for sigmoid and tanh)."""
-        return self._scaled(_schemes.xavier(gain, "uniform"), shape, layout, in_axis, out_axis,
-                            fan_in, fan_out, dtype, out, threads, region)
+        return self._scaled("xavier_uniform", (gain,), shape, layout, in_axis, out_axis, fan_in,
+                            fan_out, dtype, out, threads, region)
 
     def xavier_normal(self, shape, gain=1.0, *, truncated=False, layout="in_out", in_axis=None,
                       out_axis=None, fan_in=None, fan_out=None, dtype=None, out=None, threads=None,
                       region=None):
         """xavier_normal(shape, gain=1.0, *, truncated=False) -> N(0, gain^2 2 / (fan_in + fan_out));
         truncated=True: the variance_scaling truncated form with the same variance."""
-        return self._scaled(_schemes.xavier(gain, _schemes.normal_kind(truncated)), shape, layout,
-                            in_axis, out_axis, fan_in, fan_out, dtype, out, threads, region)
+        return self._scaled("xavier_normal", (gain, truncated), shape, layout, in_axis, out_axis,
+                            fan_in, fan_out, dtype, out, threads, region)
 
     def he_uniform(self, shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out",
                    in_axis=None, out_axis=None, fan_in=None, fan_out=None, dtype=None, out=None,
@@ -277,7 +362,7 @@ class Generator:
         """he_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu") -> U[-b, b),
         b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a), fan = fan_in or
         fan_out by mode (He et al. 2015; torch's kaiming_uniform_; for ReLU-like units)."""
-        return self._scaled(_schemes.he(a, mode, nonlinearity, "uniform"), shape, layout, in_axis,
+        return self._scaled("he_uniform", (a, mode, nonlinearity), shape, layout, in_axis,
                             out_axis, fan_in, fan_out, dtype, out, threads, region)
 
     def he_normal(self, shape, a=0.0, mode="fan_in", nonlinearity="relu", *, truncated=False,
@@ -286,9 +371,8 @@ class Generator:
         """he_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, truncated=False) ->
         N(0, gain^2 / fan), gain = calculate_gain(nonlinearity, a) (torch's kaiming_normal_);
         truncated=True: the variance_scaling truncated form with the same variance."""
-        return self._scaled(_schemes.he(a, mode, nonlinearity, _schemes.normal_kind(truncated)),
-                            shape, layout, in_axis, out_axis, fan_in, fan_out, dtype, out,
-                            threads, region)
+        return self._scaled("he_normal", (a, mode, nonlinearity, truncated), shape, layout,
+                            in_axis, out_axis, fan_in, fan_out, dtype, out, threads, region)
 
     def orthogonal(self, shape, gain=1.0, *, layout="in_out", dtype=None, out=None, threads=None,
                    region=None):
@@ -340,6 +424,14 @@ class Generator:
         return out
 
 
+# the schemes' own text, before the keywords that only new arrays take (the in-place
+# forms reuse it), and the fans' text that follows it for the variance-scaling schemes
+SCHEME_DOCS = {name: getattr(Generator, name).__doc__ for name in (
+    "uniform", "normal", "truncated_normal", "variance_scaling", "lecun_uniform", "lecun_normal",
+    "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "orthogonal")}
+SCHEME_EXTRA_DOCS = {name: _FANS_DOC for name in (
+    "variance_scaling", "lecun_uniform", "lecun_normal", "xavier_uniform", "xavier_normal",
+    "he_uniform", "he_normal")}
 for _name in ("uniform", "normal", "truncated_normal"):
     getattr(Generator, _name).__doc__ += _COMMON_DOC
 for _name in ("variance_scaling", "lecun_uniform", "lecun_normal", "xavier_uniform",

@@ -141,6 +141,49 @@ static void test_kernels_match_scalar(void)
     }
 }
 
+/* Every pattern of tail lanes in a vector, for the quantile transforms' lane packing: vector
+ * j of 16 lanes has its lanes l with bit l of j (and of j >> 4, ...) in a tail, the others in
+ * the central region, so each of the 2^8 (float32) and 2^4 (float64) lane masks of the
+ * widest ISA occurs, the full and the empty one included; every ISA against the scalar
+ * reference. */
+static void test_every_tail_pattern_matches_scalar(void)
+{
+    enum { VECTORS = 256, LANES = 16, N = VECTORS * LANES };
+    static uint32_t words[2 * N];
+    static double ref[N], out[N];
+    const fi_kernel_table *scalar = fi_kernels_for(FI_ISA_SCALAR);
+    fi_params_f32 p32 = {.mean = 0.25f, .std = 1.5f, .a = -1.0f, .b = 3.0f,
+                         .cdf_a = 0.15865525f, .sf_b = 0.0013498980f, .mass = 0.83999474f};
+    fi_params_f64 p64 = {.mean = 0.25, .std = 1.5, .a = -1.0, .b = 3.0,
+                         .cdf_a = 0.15865525393145707, .sf_b = 0.0013498980316301,
+                         .mass = 0.8399947444554128};
+    /* (tail word, central word): the normal's q is about w / 2^32 (below 1/2); the truncated
+     * one above reaches its upper tail only for v near 1 */
+    const uint32_t tail_word[3] = {0, 0x01234567u, 0xF9876543u};
+    const uint32_t central_word[3] = {0, 0x40000000u, 0x80000000u};
+    for (int d = 1; d < 3; d++)
+        for (int t = 0; t < 2; t++) {
+            size_t n = t ? N / 2 : N;
+            for (size_t i = 0; i < n; i++) {
+                size_t lane = i % LANES, pattern = i / LANES;
+                int in_tail = (int)(pattern >> (lane % (t ? 4 : 8)) & 1u);
+                uint32_t w = in_tail ? tail_word[d] + (uint32_t)i : central_word[d] + (uint32_t)i;
+                if (t) words[2 * i] = words[2 * i + 1] = w;
+                else words[i] = w;
+            }
+            const void *p = t ? (const void *)&p64 : (const void *)&p32;
+            scalar->transform[d][t](words, n, p, ref);
+            for (int isa = 1; isa < FI_N_ISAS; isa++) {
+                const fi_kernel_table *k = fi_kernels_for(isa);
+                if (!k) continue;
+                memset(out, 0xA5, sizeof out);
+                k->transform[d][t](words, n, p, out);
+                CHECK(memcmp(ref, out, n * (t ? 8 : 4)) == 0,
+                      "%s dist %d dtype %d: a tail pattern differs from scalar", k->name, d, t);
+            }
+        }
+}
+
 static void test_fill_region_and_threads(void)
 {
     enum { R = 37, C = 53 };
@@ -228,6 +271,7 @@ int main(int argc, char **argv)
     test_known_answers(argc > 1 ? argv[1] : "tests/data/philox_kat_vectors.txt");
     test_stream_carries();
     test_kernels_match_scalar();
+    test_every_tail_pattern_matches_scalar();
     test_fill_region_and_threads();
     test_streamed_output_matches_cached();
     test_parameter_checks();
