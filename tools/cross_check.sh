@@ -80,10 +80,11 @@ for t in "${targets[@]}"; do
         macos-x64) args=(x86_64 "$ZIG" cc -target x86_64-macos) ;;
         macos-arm) args=(aarch64 "$ZIG" cc -target aarch64-macos) ;;
     esac
+    tb=$SECONDS
     if build "$t" "${args[@]}" > "$WORK/build-$t.log" 2>&1; then
-        STATUS[$t]="built"
+        STATUS[$t]="built in $((SECONDS - tb)) s"
         if grep -q "warning:" "$WORK/build-$t.log"; then
-            STATUS[$t]="built (warnings: $WORK/build-$t.log)"
+            STATUS[$t]="${STATUS[$t]} (warnings: $WORK/build-$t.log)"
             grep "warning:" "$WORK/build-$t.log" | sort -u | head -5
         fi
     else
