@@ -13,6 +13,9 @@ Schemes: xavier_uniform, he_normal, he_normal(truncated=True); float32 and float
   torch        torch.nn.init's xavier_uniform_ / kaiming_normal_ / trunc_normal_ on
                torch.empty(shape), with os.cpu_count() threads
   mkl_random   Philox4x32-10 uniform / normal(method="ICDF"), no truncated normal
+  jax          jax.nn.initializers' glorot_uniform / variance_scaling(2, "fan_in", "normal") /
+               he_normal, waited for with block_until_ready
+  fastinit.jax the same initializers from fastinit.jax (a jax.Array on the default device)
 A contender whose library is missing is skipped.  Times are compared, never asserted.
 """
 import functools
@@ -66,3 +69,11 @@ def test_torch(measure, case, torch_all_cores):
 
 def test_mkl_random(measure, case):
     measure(functools.partial(_bench.mkl_random_contender, case.scheme, dtype=case.dtype))
+
+
+def test_jax(measure, case):
+    measure(functools.partial(_bench.jax_contender, case.scheme, dtype=case.dtype))
+
+
+def test_fastinit_jax(measure, case):
+    measure(functools.partial(_bench.fastinit_jax_contender, case.scheme, dtype=case.dtype))

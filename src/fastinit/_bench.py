@@ -1,5 +1,6 @@
 """The comparison behind `python -m fastinit bench` and benchmarks/: each scheme as fastinit
-draws it and as numpy, scipy, torch and mkl_random users write it, next to a floor (writing
+draws it and as numpy, scipy, torch, mkl_random and jax users write it (and through
+fastinit.jax, fastinit's jax.nn.initializers), next to a floor (writing
 the same bytes with no randomness at all), timed interleaved in one process.
 
 A contender is a zero-argument callable that returns the initialized array; building one
@@ -25,8 +26,8 @@ from ._generator import Generator
 from ._schemes import TRUNCATED_STD, TRUNCATION_BOUND
 
 SCHEMES = ("xavier_uniform", "he_normal", "he_normal_truncated")
-LIBRARIES = ("fastinit", "floor", "numpy", "torch", "mkl_random")
-OPTIONAL_LIBRARIES = ("scipy", "torch", "mkl_random")
+LIBRARIES = ("fastinit", "floor", "numpy", "torch", "mkl_random", "jax", "fastinit.jax")
+OPTIONAL_LIBRARIES = ("scipy", "torch", "mkl_random", "jax")
 
 # A contender slower than SLOW_CALL_SECONDS per call (scipy's truncnorm, torch's
 # trunc_normal_ at 4096x4096) is run at most SLOW_BUDGET_SECONDS' worth, and at least once,
@@ -199,6 +200,46 @@ def mkl_random_contender(scheme, shape, dtype):
                      lambda: rs.normal(0.0, std, shape, method="ICDF").astype(dtype, copy=False))
 
 
+# scheme -> the jax.nn.initializers call that draws it; fastinit.jax has the same names
+_JAX_INITIALIZERS = {
+    "xavier_uniform": ("glorot_uniform", ()),
+    "he_normal": ("variance_scaling", (2.0, "fan_in", "normal")),      # JAX's he_normal is truncated
+    "he_normal_truncated": ("he_normal", ()),
+}
+
+
+def _jax_initializer_contender(library, module, scheme, shape, dtype):
+    _check_scheme(scheme)
+    jax = _import_optional("jax")
+    name, args = _JAX_INITIALIZERS[scheme]
+    dtype = np.dtype(dtype)
+    if dtype.itemsize == 8 and not jax.config.jax_enable_x64:
+        raise Unavailable("jax makes float64 only with jax_enable_x64")
+    init = getattr(module, name)(*args)
+    key = jax.random.key(0)
+    prefix = "jax.nn.initializers" if library == "jax" else "fastinit.jax"
+    code = (f"{prefix}.{name}({', '.join(map(repr, args))})(key, shape, {dtype.name})"
+            f".block_until_ready()")
+    label = "jax" if library == "jax" else "fastinit.jax"
+    return Contender(library, label, code,
+                     lambda: init(key, shape, dtype).block_until_ready())
+
+
+def jax_contender(scheme, shape, dtype):
+    """jax_contender(scheme, shape, dtype) -> Contender: jax.nn.initializers on jax's
+    default device, waited for (Unavailable without jax)."""
+    jax = _import_optional("jax")
+    return _jax_initializer_contender("jax", jax.nn.initializers, scheme, shape, dtype)
+
+
+def fastinit_jax_contender(scheme, shape, dtype):
+    """fastinit_jax_contender(scheme, shape, dtype) -> Contender: the same initializer from
+    fastinit.jax, a jax.Array on jax's default device (Unavailable without jax)."""
+    _import_optional("jax")
+    module = importlib.import_module("fastinit.jax")
+    return _jax_initializer_contender("fastinit.jax", module, scheme, shape, dtype)
+
+
 @contextlib.contextmanager
 def torch_threads(n=None):
     """torch_threads(n=None): within it torch uses n intra-op threads (None: os.cpu_count()),
@@ -238,7 +279,8 @@ def new_array_contenders(shape, dtype):
             out = resident_array(shape, dtype)
             contenders.append((scheme, fastinit_contender(scheme, shape, dtype, 1, out=out)))
             contenders.append((scheme, fastinit_contender(scheme, shape, dtype, None, out=out)))
-        for make in (numpy_contender, torch_contender, mkl_random_contender):
+        for make in (numpy_contender, torch_contender, mkl_random_contender, jax_contender,
+                     fastinit_jax_contender):
             try:
                 contenders.append((scheme, make(scheme, shape, dtype)))
             except Unavailable:
@@ -331,6 +373,13 @@ GOALS = {
         ("xavier_uniform", "torch"), ("xavier_uniform", "fastinit all cores"), 6.0, "ge"),
     "he_normal, all cores: times faster than torch": (
         ("he_normal", "torch"), ("he_normal", "fastinit all cores"), 6.0, "ge"),
+    # fastinit.jax against jax.nn.initializers, both returning a jax.Array (issue 9)
+    "xavier_uniform, fastinit.jax: times faster than jax.nn.initializers": (
+        ("xavier_uniform", "jax"), ("xavier_uniform", "fastinit.jax"), 5.0, "ge"),
+    "he_normal, fastinit.jax: times faster than jax.nn.initializers": (
+        ("he_normal", "jax"), ("he_normal", "fastinit.jax"), 5.0, "ge"),
+    "he_normal truncated, fastinit.jax: times faster than jax.nn.initializers": (
+        ("he_normal_truncated", "jax"), ("he_normal_truncated", "fastinit.jax"), 5.0, "ge"),
     "he_normal((4, 4)) / numpy standard_normal": (
         ("calls", (4, 4), "fastinit he_normal"), ("calls", (4, 4), "numpy standard_normal"),
         3.0, "le"),
@@ -550,6 +599,9 @@ def format_table(report):
                   if lib in speedups]
         if others:
             lines.append(f"{scheme}: fastinit (all cores) speedup " + ", ".join(others))
+    for scheme, ratio in jax_speedups(report).items():
+        lines.append(f"{scheme}: fastinit.jax speedup {ratio:.1f}x over jax.nn.initializers "
+                     f"(both returning a jax.Array)")
     if report.get("calls"):
         lines += ["", "The cost of a call (float32, fastinit's module functions; medians of "
                   f"{report['repeat']} rounds of looped calls):", ""]
@@ -568,6 +620,14 @@ def format_table(report):
     return "\n".join(lines)
 
 
+def jax_speedups(report):
+    """jax_speedups(report) -> {scheme: jax.nn.initializers median / fastinit.jax median}."""
+    medians = {(row["scheme"], row["library"]): row["median_ms"] for row in report["results"]}
+    return {scheme: medians[(scheme, "jax")] / medians[(scheme, "fastinit.jax")]
+            for scheme in SCHEMES
+            if (scheme, "jax") in medians and (scheme, "fastinit.jax") in medians}
+
+
 def plot(report, path):
     """plot(report, path): a horizontal bar chart of the medians, one block per scheme, on a
     log scale (the slowest contenders take 100 times the fastest), saved to path."""
@@ -575,7 +635,8 @@ def plot(report, path):
 
     rows = report["results"]
     colors = {"fastinit": "tab:blue", "floor": "tab:gray", "numpy": "tab:orange",
-              "torch": "tab:red", "mkl_random": "tab:green"}
+              "torch": "tab:red", "mkl_random": "tab:green", "jax": "tab:brown",
+              "fastinit.jax": "tab:cyan"}
     labels, values, bar_colors, positions = [], [], [], []
     y, previous = 0.0, None
     for row in rows:

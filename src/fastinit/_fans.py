@@ -28,22 +28,25 @@ def _axes(value, ndim, name):
     return tuple(normalized)
 
 
-def compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None):
-    """compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None) -> (fan_in, fan_out)
+def compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None, batch_axis=()):
+    """compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None, batch_axis=())
+    -> (fan_in, fan_out)
 
     layout="in_out": shape is (*kernel, fan_in, fan_out), the NumPy / Keras / JAX convention
         (y = x @ W); fan_in = shape[-2] * prod(kernel), fan_out = shape[-1] * prod(kernel).
     layout="torch": shape is (fan_out, fan_in, *kernel), torch.nn's convention;
         fan_in = shape[1] * prod(kernel), fan_out = shape[0] * prod(kernel).
     in_axis / out_axis (an int or a sequence of ints, as in jax.nn.initializers) name the
-        input and output axes of any other layout; every remaining axis is receptive field.
+        input and output axes of any other layout; every remaining axis is receptive field,
+        except batch_axis (an int or a sequence of ints, as in jax.nn.initializers): axes
+        that hold independent weights and count towards neither fan.
 
     Raises ValueError for fewer than 2 dimensions (pass fan_in= and fan_out= to the scheme
     instead) and for unknown layouts.
     """
     shape = tuple(operator.index(d) for d in shape)
     ndim = len(shape)
-    if ndim == 2 and in_axis is None and out_axis is None:
+    if ndim == 2 and in_axis is None and out_axis is None and batch_axis == ():
         if layout == "in_out":
             return shape[0], shape[1]
         if layout == "torch":
@@ -58,7 +61,11 @@ def compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None):
     out_axes = _axes(default_out if out_axis is None else out_axis, ndim, "out_axis")
     if set(in_axes) & set(out_axes):
         raise ValueError(f"in_axis {in_axis!r} and out_axis {out_axis!r} overlap")
-    receptive = math.prod(d for i, d in enumerate(shape) if i not in in_axes and i not in out_axes)
+    batch_axes = _axes(batch_axis, ndim, "batch_axis")
+    if set(batch_axes) & (set(in_axes) | set(out_axes)):
+        raise ValueError(f"batch_axis {batch_axis!r} overlaps in_axis {in_axis!r} or out_axis {out_axis!r}")
+    receptive = math.prod(d for i, d in enumerate(shape)
+                          if i not in in_axes and i not in out_axes and i not in batch_axes)
     fan_in = math.prod(shape[i] for i in in_axes) * receptive
     fan_out = math.prod(shape[i] for i in out_axes) * receptive
     return fan_in, fan_out

@@ -1,0 +1,295 @@
+"""fastinit.jax: the jax.nn.initializers protocol over fastinit's stream.
+
+    import jax, fastinit.jax
+    init = fastinit.jax.glorot_uniform()              # same names, arguments, defaults
+    w = init(jax.random.key(0), (4096, 4096))         # a jax.Array, made on the host
+
+Every constructor mirrors its jax.nn.initializers namesake and returns
+init(key, shape, dtype=None, out_sharding=None) -> jax.Array.  The values are those of
+fastinit's NumPy API with seed = seed_of_key(key): for example
+fastinit.jax.glorot_uniform()(jax.random.key(3), shape) equals
+fastinit.glorot_uniform(shape, seed=3) bit for bit (see the README's JAX section for the
+full mapping).  With out_sharding, each device's shard is generated on its own as a
+region= of the global array; inside jax.jit the initializer becomes a jax.pure_callback.
+"""
+import math
+import operator
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _api, _arrays
+from ._fans import compute_fans
+
+__all__ = [
+    "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "kaiming_normal",
+    "kaiming_uniform", "lecun_normal", "lecun_uniform", "normal", "ones", "orthogonal",
+    "seed_of_key", "truncated_normal", "uniform", "variance_scaling", "xavier_normal",
+    "xavier_uniform", "zeros",
+]
+
+# Keyless initializers: nothing random to make faster, so JAX's own are re-exported.
+zeros = jax.nn.initializers.zeros
+ones = jax.nn.initializers.ones
+constant = jax.nn.initializers.constant
+
+# XLA's CPU client adopts a host buffer without a copy when it is aligned to this many bytes
+# (NumPy aligns to 16); jax.device_put then costs nothing on the CPU.
+_HOST_ALIGNMENT = 64
+
+
+def seed_of_key(key):
+    """seed_of_key(key) -> int, the fastinit seed a JAX key stands for.
+
+    key: a typed key (jax.random.key) or a raw uint32 key (jax.random.PRNGKey), of any
+    implementation.  Its data words w_0 .. w_{n-1} (jax.random.key_data) read as one
+    big-endian integer: seed = sum(w_i * 2**(32 (n - 1 - i))).  For the default threefry
+    keys, jax.random.key(s) and PRNGKey(s) with 0 <= s < 2**32 have words (0, s), so the
+    seed is s itself; distinct keys give distinct seeds."""
+    words = _key_words(key)
+    return int.from_bytes(words.astype(">u4").tobytes(), "big")
+
+
+def _key_words(key):
+    if isinstance(key, jax.core.Tracer):
+        raise TypeError("seed_of_key needs a concrete key, not a traced one")
+    if isinstance(key, (jax.Array, np.ndarray)) and jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    try:
+        words = np.asarray(key)
+    except TypeError:
+        raise TypeError(f"key must be a JAX PRNG key, got {type(key).__name__}") from None
+    if words.dtype != np.uint32:
+        raise TypeError(f"key must be a typed JAX key or a uint32 key array, got dtype {words.dtype}")
+    if words.ndim != 1 or words.size == 0:
+        raise ValueError(f"key must be a single PRNG key, got key data of shape {words.shape}; "
+                         f"split keys are initialized one at a time (e.g. with jax.vmap)")
+    return words
+
+
+def _check_traced_key(key):
+    """The key's data as a traced uint32 array, for the pure_callback path."""
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    if key.dtype != jnp.uint32 or key.ndim != 1:
+        raise ValueError(f"key must be a single PRNG key, got key data of shape {key.shape} "
+                         f"and dtype {key.dtype}")
+    return key
+
+
+def _resolve_dtype(dtype):
+    """The dtype jax would give: the default float for None, and float64 becomes float32
+    unless jax_enable_x64 is on (the values are then float32's, not rounded float64's)."""
+    if dtype is None:
+        return np.dtype(jnp.result_type(float))
+    try:
+        return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    except TypeError as e:
+        raise TypeError(f"dtype {dtype!r} is not understood: {e}") from None
+
+
+def _resolve_sharding(out_sharding):
+    """A concrete jax.sharding.Sharding or None; a PartitionSpec takes the mesh of the
+    enclosing jax.set_mesh / use_mesh context, as jax.nn.initializers do."""
+    if out_sharding is None or isinstance(out_sharding, jax.sharding.Sharding):
+        return out_sharding
+    if isinstance(out_sharding, jax.sharding.PartitionSpec):
+        mesh = jax.sharding.get_mesh()
+        if mesh.empty:
+            raise ValueError(f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh "
+                             f"context (jax.set_mesh); pass a NamedSharding instead")
+        return jax.sharding.NamedSharding(mesh, out_sharding)
+    raise TypeError(f"out_sharding must be a jax.sharding.Sharding, a PartitionSpec or None, "
+                    f"got {type(out_sharding).__name__}")
+
+
+def _aligned_empty(shape, dtype):
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + _HOST_ALIGNMENT, np.uint8)
+    offset = -raw.ctypes.data % _HOST_ALIGNMENT
+    return raw[offset:offset + nbytes].view(dtype).reshape(shape)
+
+
+def _initializer(draw, default_dtype, name, whole_only=False, check=None):
+    """init(key, shape, dtype=default_dtype, out_sharding=None) over draw(shape, dtype,
+    seed, region, out) -> numpy array, the NumPy API call that defines the values.
+    whole_only: draw makes the whole array only (region is None), and shards are cut
+    from it.  check(shape, dtype) raises what draw would for bad arguments (default: a
+    draw of an empty region), so that a traced call fails at trace time, not in XLA."""
+    if check is None:
+        def check(shape, dtype):
+            draw(shape, dtype, 0, tuple(slice(0, 0) for _ in shape), None)
+
+    def init(key, shape, dtype=default_dtype, out_sharding=None):
+        shape = _arrays.normalize_shape(shape)
+        dtype = _arrays.resolve_dtype(_resolve_dtype(dtype), None)
+        sharding = _resolve_sharding(out_sharding)
+        if isinstance(key, jax.core.Tracer):
+            check(shape, dtype)
+            return _traced(draw, key, shape, dtype, sharding)
+        seed = seed_of_key(key)
+        if sharding is None:
+            host = _aligned_empty(shape, dtype)
+            draw(shape, dtype, seed, None, host)
+            return jax.device_put(host)
+        if whole_only:
+            whole = draw(shape, dtype, seed, None, None)
+            return jax.make_array_from_callback(shape, sharding, lambda index: whole[index])
+        # each device's shard alone, as a region of the global array: nothing is gathered
+        return jax.make_array_from_callback(
+            shape, sharding, lambda index: draw(shape, dtype, seed, index, None))
+
+    init.__name__ = init.__qualname__ = name
+    init.__doc__ = (f"{name}(key, shape, dtype={default_dtype!r}, out_sharding=None) -> jax.Array "
+                    f"(fastinit's stream; see fastinit.jax)")
+    return init
+
+
+def _traced(draw, key, shape, dtype, sharding):
+    """Inside jit (or vmap, grad...) the values come from a host callback, which makes the
+    whole array (XLA then splits it to the requested sharding); each key of a vmapped batch
+    is initialized on its own."""
+    words = _check_traced_key(key)
+
+    def host(words_value):
+        seed = int.from_bytes(np.asarray(words_value).astype(">u4").tobytes(), "big")
+        return draw(shape, dtype, seed, None, None)
+
+    values = jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dtype), words,
+                               vmap_method="sequential")
+    if sharding is None:
+        return values
+    mesh_axis_types = getattr(getattr(sharding, "mesh", None), "axis_types", ())
+    if any(t == jax.sharding.AxisType.Explicit for t in mesh_axis_types):
+        return jax.sharding.reshard(values, sharding)
+    return jax.lax.with_sharding_constraint(values, sharding)
+
+
+def _python_scalar(value):
+    """A 0-d array or tensor argument as a Python float (the frameworks accept scalar
+    tensors); anything else as it is, for the NumPy API to check."""
+    if getattr(value, "shape", None) == () and not isinstance(value, (int, float)):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def _check_dtype_kind(dtype):
+    if dtype is not None:
+        _resolve_dtype(dtype)          # an unknown dtype fails when the initializer is built
+
+
+def uniform(scale=1e-2, dtype=None):
+    """uniform(scale=1e-2, dtype=None): values on [0, scale); fastinit.uniform(shape, 0, scale)."""
+    _check_dtype_kind(dtype)
+    scale = _python_scalar(scale)
+    _api.uniform((0,), 0.0, scale)        # validates scale now, as the NumPy API would later
+
+    def draw(shape, dt, seed, region, out):
+        return _api.uniform(shape, 0.0, scale, dtype=dt, seed=seed, region=region, out=out)
+    return _initializer(draw, dtype, "uniform")
+
+
+def normal(stddev=1e-2, dtype=None):
+    """normal(stddev=1e-2, dtype=None): N(0, stddev^2); fastinit.normal(shape, 0, stddev)."""
+    _check_dtype_kind(dtype)
+    stddev = _python_scalar(stddev)
+    _api.normal((0,), 0.0, stddev)
+
+    def draw(shape, dt, seed, region, out):
+        return _api.normal(shape, 0.0, stddev, dtype=dt, seed=seed, region=region, out=out)
+    return _initializer(draw, dtype, "normal")
+
+
+def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
+    """truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0): N(0, stddev^2)
+    cut to [lower stddev, upper stddev], without the variance correction (as JAX);
+    fastinit.truncated_normal(shape, 0, stddev, lower, upper)."""
+    _check_dtype_kind(dtype)
+    stddev, lower, upper = map(_python_scalar, (stddev, lower, upper))
+    _api.truncated_normal((0,), 0.0, stddev, lower, upper)
+
+    def draw(shape, dt, seed, region, out):
+        return _api.truncated_normal(shape, 0.0, stddev, lower, upper, dtype=dt, seed=seed,
+                                     region=region, out=out)
+    return _initializer(draw, dtype, "truncated_normal")
+
+
+def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(),
+                     dtype=None):
+    """variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(),
+    dtype=None), as jax.nn.initializers.variance_scaling (mode "fan_in", "fan_out",
+    "fan_avg" or "fan_geo_avg"; distribution "truncated_normal", "normal" or "uniform").
+    Values: fastinit.variance_scaling(shape, scale, mode, distribution, fan_in=, fan_out=)
+    with the fans of fastinit.compute_fans(shape, in_axis=, out_axis=, batch_axis=)."""
+    _check_dtype_kind(dtype)
+    scale = _python_scalar(scale)
+    _api.variance_scaling((0, 0), scale, mode, distribution)     # validates the arguments now
+    if distribution == "untruncated_normal":
+        raise ValueError("distribution must be 'truncated_normal', 'normal' or 'uniform' "
+                         "(jax's names), got 'untruncated_normal'")
+
+    def draw(shape, dt, seed, region, out):
+        fan_in, fan_out = compute_fans(shape, in_axis=in_axis, out_axis=out_axis,
+                                       batch_axis=batch_axis)
+        fans = {"fan_in": fan_in, "fan_out": fan_out} if math.prod(shape) else {}
+        return _api.variance_scaling(shape, scale, mode, distribution, dtype=dt, seed=seed,
+                                     region=region, out=out, **fans)
+    return _initializer(draw, dtype, "variance_scaling")
+
+
+def _named_scheme(name, scale, mode, distribution, jax_name):
+    def constructor(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+        return variance_scaling(scale, mode, distribution, in_axis=in_axis, out_axis=out_axis,
+                                batch_axis=batch_axis, dtype=dtype)
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__doc__ = (
+        f"{name}(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None), as "
+        f"jax.nn.initializers.{jax_name}: variance_scaling({scale}, {mode!r}, {distribution!r}).")
+    return constructor
+
+
+glorot_uniform = _named_scheme("glorot_uniform", 1.0, "fan_avg", "uniform", "glorot_uniform")
+glorot_normal = _named_scheme("glorot_normal", 1.0, "fan_avg", "truncated_normal", "glorot_normal")
+lecun_uniform = _named_scheme("lecun_uniform", 1.0, "fan_in", "uniform", "lecun_uniform")
+lecun_normal = _named_scheme("lecun_normal", 1.0, "fan_in", "truncated_normal", "lecun_normal")
+he_uniform = _named_scheme("he_uniform", 2.0, "fan_in", "uniform", "he_uniform")
+he_normal = _named_scheme("he_normal", 2.0, "fan_in", "truncated_normal", "he_normal")
+xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
+kaiming_uniform, kaiming_normal = he_uniform, he_normal
+
+
+def orthogonal(scale=1.0, column_axis=-1, dtype=None):
+    """orthogonal(scale=1.0, column_axis=-1, dtype=None), as jax.nn.initializers.orthogonal:
+    the shape read as a (rows, cols) matrix with cols = shape[column_axis] and rows the
+    product of the other axes; values fastinit.orthogonal((rows, cols), gain=scale),
+    reshaped and the column axis moved into place.  The QR factorization needs the whole
+    matrix, so with out_sharding it is made once on the host and then split into shards."""
+    _check_dtype_kind(dtype)
+    scale = _python_scalar(scale)
+    _api.orthogonal((0, 0), scale)
+    try:
+        column_axis = operator.index(column_axis)
+    except TypeError:
+        raise TypeError(f"column_axis must be an int, got {column_axis!r}") from None
+
+    def check(shape, dt):
+        if len(shape) < 2:
+            raise ValueError(f"orthogonal needs a shape with at least 2 dimensions, got {shape}")
+        if not -len(shape) <= column_axis < len(shape):
+            raise ValueError(f"column_axis={column_axis} is out of range for shape {shape}")
+
+    def draw(shape, dt, seed, region, out):
+        check(shape, dt)
+        axis = column_axis % len(shape)
+        rest = shape[:axis] + shape[axis + 1:]
+        q = _api.orthogonal((math.prod(rest), shape[axis]), scale, dtype=dt, seed=seed)
+        q = np.moveaxis(q.reshape(rest + (shape[axis],)), -1, axis)
+        if out is None:
+            return np.ascontiguousarray(q)
+        out[...] = q
+        return out
+    return _initializer(draw, dtype, "orthogonal", whole_only=True, check=check)

@@ -1,0 +1,143 @@
+"""fastinit.jax with out_sharding over 8 host devices.  XLA fixes the device count when jax
+starts, so test_in_subprocesses.py runs this module in its own process with
+XLA_FLAGS=--xla_force_host_platform_device_count=8 (the name keeps plain `pytest tests`
+from collecting it in the main process)."""
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax")
+from jax.sharding import NamedSharding, PartitionSpec as P   # noqa: E402
+
+import fastinit                                              # noqa: E402
+import fastinit.jax as fj                                    # noqa: E402
+from fastinit import _api                                    # noqa: E402
+
+SHAPE = (64, 48)
+
+MESHES = {"1d": ((8,), ("x",)), "2d": ((4, 2), ("x", "y"))}
+SPECS = {
+    "1d": {"rows": P("x", None), "columns": P(None, "x"), "replicated": P(None, None)},
+    "2d": {"rows": P("x", None), "columns": P(None, "y"), "both": P("x", "y"),
+           "both_transposed": P("y", "x"), "rows_over_both": P(("x", "y"), None)},
+}
+CASES = [(m, s) for m in SPECS for s in SPECS[m]]
+
+
+def make_mesh(name):
+    shape, axes = MESHES[name]
+    return jax.make_mesh(shape, axes)
+
+
+def test_eight_host_devices():
+    assert len(jax.devices()) == 8
+
+
+@pytest.fixture
+def recorded_calls(monkeypatch):
+    """Every NumPy API call fastinit.jax makes: (region, shape of what it returned)."""
+    calls = []
+    for name in ("variance_scaling", "uniform", "normal", "truncated_normal"):
+        original = getattr(_api, name)
+
+        def recorder(*args, _original=original, **kwargs):
+            result = _original(*args, **kwargs)
+            calls.append((kwargs.get("region"), result.shape))
+            return result
+        monkeypatch.setattr(_api, name, recorder)
+    return calls
+
+
+@pytest.mark.parametrize("mesh_name, spec_name", CASES)
+def test_sharded_result_has_that_sharding_and_the_unsharded_bits(mesh_name, spec_name):
+    sharding = NamedSharding(make_mesh(mesh_name), SPECS[mesh_name][spec_name])
+    init = fj.he_normal()
+    key = jax.random.key(5)
+    sharded = init(key, SHAPE, out_sharding=sharding)
+    assert sharded.sharding == sharding
+    full = fastinit.variance_scaling(SHAPE, 2.0, "fan_in", "truncated_normal", seed=5)
+    np.testing.assert_array_equal(np.asarray(sharded), full)
+    np.testing.assert_array_equal(np.asarray(sharded), np.asarray(init(key, SHAPE)))
+    for shard in sharded.addressable_shards:
+        np.testing.assert_array_equal(np.asarray(shard.data), full[shard.index])
+
+
+@pytest.mark.parametrize("mesh_name, spec_name", CASES)
+def test_each_shard_is_generated_alone_as_a_region(mesh_name, spec_name, recorded_calls):
+    sharding = NamedSharding(make_mesh(mesh_name), SPECS[mesh_name][spec_name])
+    init = fj.glorot_uniform()
+    recorded_calls.clear()              # the constructor's own argument check
+    init(jax.random.key(1), SHAPE, out_sharding=sharding)
+    shard_shape = sharding.shard_shape(SHAPE)
+    assert recorded_calls, "no shard was generated through the NumPy API"
+    for region, made in recorded_calls:
+        assert region is not None and made == shard_shape
+    if shard_shape != SHAPE:
+        assert all(made != SHAPE for _, made in recorded_calls)
+
+
+@pytest.mark.parametrize("make", [fj.uniform, fj.normal, fj.truncated_normal, fj.lecun_uniform,
+                                  fj.glorot_normal, fj.orthogonal])
+def test_every_initializer_shards_without_changing_a_bit(make):
+    sharding = NamedSharding(make_mesh("2d"), P("x", "y"))
+    init = make()
+    key = jax.random.key(77)
+    sharded = init(key, SHAPE, out_sharding=sharding)
+    assert sharded.sharding == sharding
+    np.testing.assert_array_equal(np.asarray(sharded), np.asarray(init(key, SHAPE)))
+
+
+def test_conv_kernel_sharded_over_its_output_channels():
+    shape = (3, 3, 16, 32)
+    sharding = NamedSharding(make_mesh("1d"), P(None, None, None, "x"))
+    init = fj.he_uniform()
+    sharded = init(jax.random.key(2), shape, out_sharding=sharding)
+    assert sharded.sharding == sharding
+    np.testing.assert_array_equal(np.asarray(sharded), np.asarray(init(jax.random.key(2), shape)))
+
+
+def test_inside_a_mesh_context_named_sharding_and_partition_spec():
+    mesh = make_mesh("2d")
+    init = fj.glorot_uniform()
+    key = jax.random.key(3)
+    want = np.asarray(init(key, SHAPE))
+    with jax.set_mesh(mesh):
+        by_spec = init(key, SHAPE, out_sharding=P("x", "y"))
+        by_named = init(key, SHAPE, out_sharding=NamedSharding(mesh, P(None, "y")))
+    assert by_spec.sharding == NamedSharding(mesh, P("x", "y"))
+    assert by_named.sharding == NamedSharding(mesh, P(None, "y"))
+    np.testing.assert_array_equal(np.asarray(by_spec), want)
+    np.testing.assert_array_equal(np.asarray(by_named), want)
+
+
+def test_inside_jit_the_sharding_is_honoured_and_the_bits_kept():
+    # jit with a mesh of explicit axes runs inside jax.set_mesh, as JAX asks of its own
+    mesh = make_mesh("2d")
+    sharding = NamedSharding(mesh, P("x", "y"))
+    init = fj.lecun_normal()
+    key = jax.random.key(4)
+    with jax.set_mesh(mesh):
+        jitted = jax.jit(lambda k: init(k, SHAPE, out_sharding=sharding))(key)
+    assert jitted.sharding == sharding
+    np.testing.assert_array_equal(np.asarray(jitted), np.asarray(init(key, SHAPE)))
+
+
+def test_inside_jit_a_mesh_of_auto_axes_needs_no_context():
+    shape, axes = MESHES["2d"]
+    mesh = jax.make_mesh(shape, axes, axis_types=(jax.sharding.AxisType.Auto,) * 2)
+    sharding = NamedSharding(mesh, P(None, "y"))
+    init = fj.glorot_normal()
+    key = jax.random.key(6)
+    jitted = jax.jit(lambda k: init(k, SHAPE, out_sharding=sharding))(key)
+    assert jitted.sharding == sharding
+    np.testing.assert_array_equal(np.asarray(jitted), np.asarray(init(key, SHAPE)))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_shards_keep_the_bits(dtype):
+    sharding = NamedSharding(make_mesh("2d"), P("x", "y"))
+    init = fj.glorot_normal()
+    key = jax.random.key(8)
+    sharded = init(key, SHAPE, jax.numpy.dtype(dtype), out_sharding=sharding)
+    assert sharded.sharding == sharding and sharded.dtype == jax.numpy.dtype(dtype)
+    want = fastinit.glorot_normal(SHAPE, truncated=True, dtype=dtype, seed=8)
+    np.testing.assert_array_equal(np.asarray(sharded).astype(np.float32), want.astype(np.float32))
