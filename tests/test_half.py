@@ -5,6 +5,7 @@ outside the distribution's support is moved to the nearest half value inside it.
 The expected arrays here are built independently of the C core: the float32 array rounded by
 numpy / ml_dtypes (`astype`), then clamped to bounds found by searching every one of the
 65536 bit patterns of the format for the nearest finite values inside the support."""
+import functools
 import math
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 
@@ -25,6 +27,12 @@ TRUNCATED_STD = 0.87962566103423978
 
 def finite_values(dtype):
     """Every finite value of a 16-bit format, as sorted float64 (exact)."""
+    return _finite_values(dtype.name)
+
+
+@functools.lru_cache(maxsize=None)
+def _finite_values(name):
+    dtype = F16 if name == "float16" else BF16
     bits = np.arange(2 ** 16, dtype=np.uint16)
     exponent = 0x7C00 if dtype == F16 else 0x7F80          # all ones: infinity or NaN
     return np.unique(bits[(bits & exponent) != exponent].view(dtype).astype(np.float64))
@@ -116,9 +124,10 @@ def test_half_is_the_float32_value_rounded_to_nearest_even_inside_the_support(
 
 
 @HALVES
-def test_the_dtype_may_be_named_by_string(dtype):
-    by_string = fastinit.he_normal(SHAPE, seed=3, dtype=dtype.name)
-    assert_same_bits(by_string, fastinit.he_normal(SHAPE, seed=3, dtype=dtype))
+def test_the_dtype_may_be_named_by_string_or_scalar_type(dtype):
+    want = fastinit.he_normal(SHAPE, seed=3, dtype=dtype)
+    assert_same_bits(fastinit.he_normal(SHAPE, seed=3, dtype=dtype.name), want)
+    assert_same_bits(fastinit.he_normal(SHAPE, seed=3, dtype=dtype.type), want)
 
 
 @HALVES
@@ -162,6 +171,28 @@ def test_uniform_at_the_edges_of_its_support(low, high, dtype):
 
 
 @HALVES
+@given(low=st.floats(-70000.0, 70000.0), log_span=st.floats(-45.0, 18.0), seed=st.integers(0, 99))
+def test_uniform_of_any_span_is_the_float32_value_rounded_inside_low_high(dtype, low, log_span,
+                                                                            seed):
+    high = low + 2.0 ** log_span
+    if not low < high:
+        return
+    values = finite_values(dtype)
+    try:
+        got = fastinit.uniform((300,), low, high, dtype=dtype, seed=seed)
+    except ValueError:
+        # refused: a bound beyond the format (or float32), or no value of it in [low, high)
+        beyond = max(abs(low), abs(high)) > values[-1] + (values[-1] - values[-2]) / 2
+        empty = not np.any((values >= low) & (values < high))
+        single_refused = np.float32(low) == np.float32(high)
+        assert beyond or empty or single_refused
+        return
+    single = fastinit.uniform((300,), low, high, seed=seed)
+    lo, hi = support_bounds(dtype, low, high, closed=False)
+    assert_same_bits(got, expected_half(single, dtype, lo, hi))
+
+
+@HALVES
 @pytest.mark.parametrize("low, high", [(1.0001, 1.0002), (0.33333, 0.33334)])
 def test_uniform_with_no_half_value_between_low_and_high_is_refused(low, high, dtype):
     assert not np.any((finite_values(dtype) >= low) & (finite_values(dtype) < high))
@@ -188,6 +219,24 @@ def test_truncated_normal_at_the_edges_of_its_support(params, dtype):
     assert_same_bits(got, expected_half(single, dtype, lo, hi))
     as_float = got.astype(np.float64)
     assert as_float.min() >= low and as_float.max() <= high and np.all(np.isfinite(as_float))
+
+
+@HALVES
+@given(mean=st.floats(-100.0, 100.0), log_std=st.floats(-40.0, 15.0), a=st.floats(-5.0, 3.0),
+       width=st.floats(0.01, 8.0), seed=st.integers(0, 99))
+def test_truncated_normal_of_any_interval_is_the_float32_value_rounded_inside_it(
+        dtype, mean, log_std, a, width, seed):
+    std, b = 2.0 ** log_std, a + width
+    low, high = mean + a * std, mean + b * std
+    values = finite_values(dtype)
+    try:
+        got = fastinit.truncated_normal((300,), mean, std, a, b, dtype=dtype, seed=seed)
+    except ValueError:
+        # refused only when no value of the format lies in [low, high]
+        assert not np.any((values >= low) & (values <= high))
+        return
+    single = fastinit.truncated_normal((300,), mean, std, a, b, seed=seed)
+    assert_same_bits(got, expected_half(single, dtype, *support_bounds(dtype, low, high)))
 
 
 @HALVES
@@ -289,6 +338,17 @@ def test_out_and_the_in_place_form_give_the_new_array(dtype):
     array = np.full(SHAPE, 7, dtype=dtype)
     assert fastinit.he_normal_(array, seed=5) is array
     assert_same_bits(array, want)
+
+
+@HALVES
+def test_a_large_out_written_with_streaming_stores_gets_the_same_values(dtype):
+    """Outputs of 8 MiB and more that already exist take the non-temporal store path."""
+    shape = (2048, 2304)                                  # 9 MiB of 2-byte elements
+    out = np.zeros(shape, dtype=dtype)
+    fastinit.normal(shape, 0.0, 0.02, seed=13, dtype=dtype, out=out, threads=2)
+    assert_same_bits(out, fastinit.normal(shape, 0.0, 0.02, seed=13, dtype=dtype, threads=1))
+    assert_same_bits(out[-1:], fastinit.normal(shape, 0.0, 0.02, seed=13, dtype=dtype,
+                                               region=(slice(2047, 2048),)))
 
 
 def test_an_int16_buffer_viewed_as_bfloat16_is_filled_in_place():

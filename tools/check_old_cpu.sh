@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Run an installed fastinit under QEMU user-mode emulation of older x86-64 CPUs and check
 # that (1) runtime dispatch picks the ISA that CPU has (Nehalem: no AVX -> scalar;
-# Haswell: AVX2 -> avx2) and nothing executes an instruction the CPU lacks (a SIGILL), and
+# Haswell: AVX2 -> avx2; Haswell without F16C: avx2 with the scalar float16 conversion) and
+# nothing executes an instruction the CPU lacks (a SIGILL), and
 # (2) every value is bit-identical to the same draws computed natively on this machine.
 #
 # usage: tools/check_old_cpu.sh [PYTHON]
 #   PYTHON  an interpreter with fastinit (and numpy) installed, e.g. /tmp/whl-venv/bin/python;
 #           default: a new venv with the newest wheel in wheelhouse/ for python3's version
-# env:    CPUS  "model:expected-isa ..." (default "Nehalem:scalar Haswell:avx2").  Nehalem is
+# env:    CPUS  "model:expected-isa ..." (default "Nehalem:scalar Haswell:avx2
+#               Haswell,-f16c:avx2").  Nehalem is
 #               the oldest model worth trying: numpy >= 2.4 itself needs x86-64-v2 (SSE4.2,
 #               POPCNT), so under -cpu qemu64 numpy dies of SIGILL before fastinit loads.
 #               QEMU's TCG has no AVX-512, so avx512 can't be emulated here.
@@ -15,7 +17,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CPUS=${CPUS:-"Nehalem:scalar Haswell:avx2"}
+CPUS=${CPUS:-"Nehalem:scalar Haswell:avx2 Haswell,-f16c:avx2"}
 [ "$(uname -m)" = x86_64 ] || { echo "x86_64 only" >&2; exit 2; }
 WORK=$(mktemp -d /tmp/fastinit-oldcpu.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -43,7 +45,7 @@ def draws():
     out = {}
     for n in (1, 7, 33, 257, 1000, 4099, 257 * 33):
         out["raw/%d" % n] = fastinit.default_rng(n).random_raw(n)
-        for dt in ("float32", "float64"):
+        for dt in ("float32", "float64", "float16"):
             g = fastinit.default_rng(n)
             out["uniform/%s/%d" % (dt, n)] = g.uniform((n,), -2.0, 3.0, dtype=dt)
             out["normal/%s/%d" % (dt, n)] = g.normal((n,), 0.5, 2.0, dtype=dt)

@@ -54,7 +54,8 @@ def build_parser():
         description="Time xavier_uniform, he_normal and he_normal(truncated=True) into new "
                     "arrays: fastinit with 1 thread and all cores, the np.ones floor, and "
                     "numpy / scipy, torch and mkl_random where installed, interleaved in one "
-                    "process; print the medians.")
+                    "process; print the medians.  With float32, fastinit's float16 and "
+                    "bfloat16 (with ml_dtypes) arrays are timed alongside.")
     bench.add_argument("--shape", type=_positive_int, nargs="+", default=[4096, 4096],
                        metavar="N", help="array shape, at least 2 dimensions (default: 4096 4096)")
     bench.add_argument("--dtype", choices=("float32", "float64"), default="float32",
@@ -65,6 +66,10 @@ def build_parser():
                        help="print machine-readable JSON to stdout instead of the table")
     bench.add_argument("--plot", metavar="FILE.png",
                        help="also save a bar chart of the medians (needs matplotlib)")
+    bench.add_argument("--no-torch", action="store_true",
+                       help="skip the fastinit.torch table (init_module of a 100 M parameter "
+                            "TransformerEncoder and the drop-ins on 4096x4096, against torch; "
+                            "run when torch is installed)")
     _add_demo_parser(commands)
     return parser
 
@@ -113,11 +118,20 @@ def bench(args, parser):
     print(f"timing {'x'.join(map(str, args.shape))} {args.dtype} ...", file=sys.stderr,
           flush=True)
     report = _bench.run_bench(args.shape, args.dtype, args.repeat, progress=_progress)
+    torch_rows = None
+    if not args.no_torch and importlib.util.find_spec("torch") is not None:
+        from . import _bench_torch
+        print("timing fastinit.torch against torch ...", file=sys.stderr, flush=True)
+        torch_rows = _bench_torch.run_torch_bench(args.repeat, progress=_progress)
+        report["torch_adapter"] = torch_rows
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()
     else:
         print(_bench.format_table(report))
+        if torch_rows is not None:
+            print()
+            print(_bench_torch.format_torch_table(torch_rows))
     if args.plot:
         _bench.plot(report, args.plot)
         print(f"plot saved to {args.plot}", file=sys.stderr)

@@ -72,11 +72,15 @@ def is_supported(dt):
     return dt.isnative and (dt in SUPPORTED_DTYPES or is_bfloat16(dt))
 
 
+_LARGEST = {dt: float(np.finfo(dt).max) for dt in SUPPORTED_DTYPES}
+
+
 def largest_finite(dt):
     """The largest finite value of a supported dtype, as a Python float."""
-    if is_bfloat16(dt):
-        return float(sys.modules["ml_dtypes"].finfo(dt).max)
-    return float(np.finfo(dt).max)
+    largest = _LARGEST.get(dt)
+    if largest is None:                      # bfloat16
+        largest = float(sys.modules["ml_dtypes"].finfo(dt).max)
+    return largest
 
 
 def words_per_element(dt):

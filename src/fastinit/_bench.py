@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import importlib
 import importlib.metadata
+import importlib.util
 import math
 import os
 import platform
@@ -26,6 +27,8 @@ from ._generator import Generator
 from ._schemes import TRUNCATED_STD, TRUNCATION_BOUND
 
 SCHEMES = ("xavier_uniform", "he_normal", "he_normal_truncated")
+# fastinit's half-precision rows, next to its float32 ones: the same draws, half the bytes
+HALF_DTYPES = ("float16", "bfloat16")
 LIBRARIES = ("fastinit", "floor", "numpy", "torch", "mkl_random", "jax", "fastinit.jax")
 OPTIONAL_LIBRARIES = ("scipy", "torch", "mkl_random", "jax")
 
@@ -50,6 +53,7 @@ class Contender:
     name: str           # as the tables show it
     code: str           # the measured call, for the record
     run: Callable[[], object]
+    dtype: str = None   # the array's dtype when it is not the run's (fastinit's half rows)
 
 
 # ---------------------------------------------------------------- the schemes' parameters
@@ -74,7 +78,14 @@ def _check_scheme(scheme):
 
 
 def _dtype_name(dtype):
-    return np.dtype(dtype).name
+    # "bfloat16" is a numpy dtype name only once ml_dtypes is imported
+    return dtype if isinstance(dtype, str) and dtype == "bfloat16" else np.dtype(dtype).name
+
+
+def half_dtypes():
+    """The HALF_DTYPES fastinit can draw here: bfloat16 needs ml_dtypes."""
+    return tuple(name for name in HALF_DTYPES
+                 if name != "bfloat16" or importlib.util.find_spec("ml_dtypes") is not None)
 
 
 def _import_optional(name):
@@ -98,7 +109,7 @@ def fastinit_contender(scheme, shape, dtype, threads=None, out=None):
     array, or filling `out`, with `threads` threads (None: all this process may use)."""
     _check_scheme(scheme)
     generator = Generator(0)
-    kwargs = {"dtype": np.dtype(dtype), "threads": threads}
+    kwargs = {"dtype": _arrays.resolve_dtype(dtype, None), "threads": threads}
     if scheme == "he_normal_truncated":
         kwargs["truncated"] = True
     method = getattr(generator, "xavier_uniform" if scheme == "xavier_uniform" else "he_normal")
@@ -275,6 +286,11 @@ def new_array_contenders(shape, dtype):
     for scheme in SCHEMES:
         contenders.append((scheme, fastinit_contender(scheme, shape, dtype, threads=1)))
         contenders.append((scheme, fastinit_contender(scheme, shape, dtype, threads=None)))
+        if np.dtype(dtype) == np.float32:
+            for half in half_dtypes():
+                c = fastinit_contender(scheme, shape, half, threads=None)
+                contenders.append((scheme, dataclasses.replace(
+                    c, name=f"fastinit {half}", dtype=half)))
         if scheme == "he_normal":
             out = resident_array(shape, dtype)
             contenders.append((scheme, fastinit_contender(scheme, shape, dtype, 1, out=out)))
@@ -386,6 +402,12 @@ GOALS = {
     "xavier_uniform((64, 64)) / numpy random": (
         ("calls", (64, 64), "fastinit xavier_uniform"), ("calls", (64, 64), "numpy random"),
         1.0, "le"),
+    # the same draws as float32, rounded into half the bytes (docs/stream.md)
+    "xavier_uniform new array: bfloat16 / float32": (
+        ("xavier_uniform", "fastinit bfloat16"), ("xavier_uniform", "fastinit all cores"),
+        1.1, "le"),
+    "he_normal new array: bfloat16 / float32": (
+        ("he_normal", "fastinit bfloat16"), ("he_normal", "fastinit all cores"), 1.1, "le"),
 }
 
 
@@ -523,21 +545,29 @@ def run_bench(shape, dtype, repeat, progress=None):
     fastinit_all = {scheme: m for (scheme, c), m in zip(pairs, medians)
                     if c.library == "fastinit" and c.name == "fastinit all cores"}
     rows = []
+    half_to_float32 = {}
     for (scheme, contender), median, seconds in zip(pairs, medians, samples):
         reference = fastinit_all.get(scheme)
         is_reference = contender.name == "fastinit all cores"
+        row_bytes = nbytes
+        if contender.dtype is not None:
+            row_bytes = math.prod(shape) * _arrays.resolve_dtype(contender.dtype, None).itemsize
+            # the same scheme's new float32 array, all cores, timed in the same rounds
+            half_to_float32.setdefault(scheme, {})[contender.dtype] = median / reference
         rows.append({
             "scheme": scheme,
             "contender": contender.name,
             "library": contender.library,
             "code": contender.code,
             "runs": len(seconds),
+            "dtype": contender.dtype or dtype.name,
             "times_ms": [s * 1e3 for s in seconds],
             "median_ms": median * 1e3,
-            "gb_per_s": nbytes / median / 1e9,
+            "gb_per_s": row_bytes / median / 1e9,
             "ratio_to_floor": median / floor,
             # how many times faster fastinit (all cores) is than this row
-            "fastinit_speedup": None if reference is None or is_reference else median / reference,
+            "fastinit_speedup": (None if reference is None or is_reference or contender.dtype
+                                 else median / reference),
         })
     speedups = {}
     for scheme in SCHEMES:
@@ -549,7 +579,9 @@ def run_bench(shape, dtype, repeat, progress=None):
     return {"shape": list(shape), "dtype": dtype.name, "bytes_per_array": nbytes,
             "repeat": repeat, "machine": machine, "results": rows,
             "fastinit_all_cores_speedup": speedups, "calls": call_rows,
-            "goals": evaluate_goals(rows, call_rows)}
+            "goals": evaluate_goals(rows, call_rows),
+            # median of a new half array / median of the new float32 one (all cores)
+            "half_to_float32": half_to_float32}
 
 
 def describe_machine(machine):
@@ -599,6 +631,9 @@ def format_table(report):
                   if lib in speedups]
         if others:
             lines.append(f"{scheme}: fastinit (all cores) speedup " + ", ".join(others))
+    for scheme, ratios in report.get("half_to_float32", {}).items():
+        lines.append(f"{scheme}: new half array / new float32 array (all cores, same draws): "
+                     + ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))
     for scheme, ratio in jax_speedups(report).items():
         lines.append(f"{scheme}: fastinit.jax speedup {ratio:.1f}x over jax.nn.initializers "
                      f"(both returning a jax.Array)")

@@ -74,6 +74,8 @@ int main(int argc, char **argv)
     fi_params_f64 p64 = {.low = -1, .span = 2, .high_below = 0.9999999999999999, .mean = 0, .std = 1,
                          .a = -2, .b = 2, .cdf_a = 0.022750131948179, .sf_b = 0.022750131948179,
                          .mass = 0.954499736103642};
+    fi_params_h16 p16 = {p32, -65504.0f, 65504.0f};
+    const char *dtype_names[] = {"f32", "f64", "f16", "bf16"};
     const char *dist_names[] = {"uniform", "normal", "truncated"};
     /* about 0.2 ms per batch at ~1 ns per unit, and every word set at least once */
     long reps = (long)(2e5 / n) + 1;
@@ -89,12 +91,15 @@ int main(int argc, char **argv)
         k->philox_blocks((const uint32_t[2]){1, 2}, 0, 0, 0, 0, WORD_SETS * 2 * n / 4, words);
         printf("%-7s philox            %6.3f (%6.3f) ns/word\n", k->name, best, median);
         for (int d = 0; d < 3; d++)
-            for (int t = 0; t < 2; t++) {
-                size_t m = t ? n / 2 : n;
-                bench_case c = {k, d, t, m, words, out, t ? (const void *)&p64 : (const void *)&p32};
+            for (int t = 0; t < FI_N_DTYPES; t++) {
+                size_t m = t == FI_FLOAT64 ? n / 2 : n;
+                const void *p = t == FI_FLOAT32   ? (const void *)&p32
+                                : t == FI_FLOAT64 ? (const void *)&p64
+                                                  : (const void *)&p16;
+                bench_case c = {k, d, t, m, words, out, p};
                 time_case(&c, reps, (double)m, &best, &median);
-                printf("%-7s %-9s %s   %6.3f (%6.3f) ns/element\n", k->name, dist_names[d],
-                       t ? "f64" : "f32", best, median);
+                printf("%-7s %-9s %-4s  %6.3f (%6.3f) ns/element\n", k->name, dist_names[d],
+                       dtype_names[t], best, median);
             }
     }
     free(words);

@@ -1,0 +1,109 @@
+"""fastinit.torch against torch's own initialization, for `python -m fastinit bench` and
+benchmarks/test_bench_torch.py: the same model or tensor initialized both ways, timed
+interleaved in one process (fastinit._bench.time_interleaved).  Imports torch; only the
+bench command and the benchmarks import this module."""
+import os
+import statistics
+
+from . import _bench
+
+# the issue's model: about 100 M parameters
+TRANSFORMER = {"d_model": 1024, "nhead": 16, "dim_feedforward": 4096, "num_layers": 8}
+DROP_IN_SHAPE = (4096, 4096)
+
+
+def transformer_encoder(device=None):
+    """The 8-layer nn.TransformerEncoder (d_model 1024, 16 heads, ffn 4096), float32."""
+    import torch
+    from torch import nn
+    with torch.device(device or "cpu"):
+        layer = nn.TransformerEncoderLayer(TRANSFORMER["d_model"], TRANSFORMER["nhead"],
+                                           TRANSFORMER["dim_feedforward"], batch_first=True)
+        return nn.TransformerEncoder(layer, TRANSFORMER["num_layers"], enable_nested_tensor=False)
+
+
+def torch_reset_parameters(model):
+    """What torch's constructors run: every module's reset_parameters (MultiheadAttention's
+    _reset_parameters)."""
+    for module in model.modules():
+        reset = getattr(module, "reset_parameters", None) or getattr(module, "_reset_parameters", None)
+        if reset is not None:
+            reset()
+    return model
+
+
+CASES = ("init_module", "build_and_init_module", "kaiming_uniform_", "normal_",
+         "xavier_uniform_", "trunc_normal_")
+
+
+def contender_pair(case, model=None):
+    """(description, torch Contender, fastinit Contender) of one case of CASES; `model`
+    reuses a transformer_encoder() for "init_module"."""
+    import torch
+    import fastinit.torch as fit
+    if case == "init_module":
+        model = model if model is not None else transformer_encoder()
+        return (f"TransformerEncoder ({_millions(model)} M params): re-initialize",
+                _bench.Contender("torch", "torch", "reset_parameters() of every module",
+                                 lambda: torch_reset_parameters(model)),
+                _bench.Contender("fastinit", "fastinit.torch", "init_module(model, seed=0)",
+                                 lambda: fit.init_module(model, seed=0)))
+    if case == "build_and_init_module":
+        return (f"TransformerEncoder ({_millions(transformer_encoder('meta'))} M params): "
+                f"build and initialize",
+                _bench.Contender("torch", "torch", "TransformerEncoder(...) on the CPU",
+                                 transformer_encoder),
+                _bench.Contender("fastinit", "fastinit.torch",
+                                 "init_module(TransformerEncoder(...) on meta, seed=0)",
+                                 lambda: fit.init_module(transformer_encoder("meta"), seed=0)))
+    if case not in CASES:
+        raise ValueError(f"unknown case {case!r}; expected one of {CASES}")
+    tensor = torch.zeros(DROP_IN_SHAPE)          # resident: both fill the same memory
+    theirs, ours = getattr(torch.nn.init, case), getattr(fit, case)
+    return (f"{case} {'x'.join(map(str, DROP_IN_SHAPE))} float32",
+            _bench.Contender("torch", "torch", f"torch.nn.init.{case}(t)", lambda: theirs(tensor)),
+            _bench.Contender("fastinit", "fastinit.torch", f"fastinit.torch.{case}(t, seed=0)",
+                             lambda: ours(tensor, seed=0)))
+
+
+def _millions(model):
+    return round(sum(p.numel() for p in model.parameters()) / 1e6)
+
+
+def contender_pairs():
+    """[(description, torch Contender, fastinit Contender)] for every case of CASES."""
+    return [contender_pair(case) for case in CASES]
+
+
+def run_torch_bench(repeat, progress=None):
+    """run_torch_bench(repeat) -> [{case, torch_ms, fastinit_ms, speedup, runs}]: medians of
+    interleaved runs, torch with os.cpu_count() threads, fastinit with its default."""
+    with _bench.torch_threads(os.cpu_count()):
+        pairs = contender_pairs()
+        runs = [c.run for _, theirs, ours in pairs for c in (theirs, ours)]
+        for run in runs:        # untimed: first calls import and allocate (seconds, once)
+            run()
+        samples = time_interleaved_limited(runs, repeat, progress)
+    rows = []
+    for k, (case, theirs, ours) in enumerate(pairs):
+        t, f = samples[2 * k], samples[2 * k + 1]
+        torch_ms, fastinit_ms = statistics.median(t) * 1e3, statistics.median(f) * 1e3
+        rows.append({"case": case, "torch_code": theirs.code, "fastinit_code": ours.code,
+                     "torch_ms": torch_ms, "fastinit_ms": fastinit_ms,
+                     "speedup": torch_ms / fastinit_ms, "runs": min(len(t), len(f))})
+    return rows
+
+
+def time_interleaved_limited(runs, repeat, progress=None):
+    return _bench.time_interleaved(runs, repeat, progress, budget_seconds=_bench.BENCH_BUDGET_SECONDS)
+
+
+def format_torch_table(rows):
+    lines = ["fastinit.torch against torch's own initialization (same model / tensor, "
+             "medians of interleaved runs):", ""]
+    header = f"{'case':<58} {'runs':>4} {'torch ms':>9} {'fastinit ms':>11} {'speedup':>8}"
+    lines += [header, "-" * len(header)]
+    for row in rows:
+        lines.append(f"{row['case']:<58} {row['runs']:>4} {row['torch_ms']:>9.1f} "
+                     f"{row['fastinit_ms']:>11.1f} {row['speedup']:>7.2f}x")
+    return "\n".join(lines)

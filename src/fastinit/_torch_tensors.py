@@ -1,0 +1,190 @@
+"""The tensor side of fastinit.torch: which seed a call draws from, and how a NumPy fill of
+the tensor's logical shape (or of a DTensor's local shard, as a region of the global shape)
+reaches the tensor's memory.  No scheme math here: the fill is a NumPy-API call."""
+import hashlib
+import math
+import operator
+import sys
+
+import numpy as np
+import torch
+
+from . import _arrays
+from ._generator import Generator
+
+# Largest seed drawn from a torch.Generator: torch.randint's exclusive bound must fit int64.
+_TORCH_SEED_BOUND = 2 ** 63 - 1
+
+_NUMPY_OF_TORCH = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64),
+                   torch.float16: np.dtype(np.float16)}
+FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+
+
+# ---------------------------------------------------------------- seeds
+
+def seed_from_torch(generator=None):
+    """A non-negative int drawn from a torch.Generator (default: torch's default CPU
+    generator), so that torch.manual_seed makes fastinit.torch calls reproducible."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, "
+                        f"got {type(generator).__name__}")
+    device = "cpu" if generator is None else generator.device
+    draw = torch.randint(0, _TORCH_SEED_BOUND, (1,), generator=generator, device=device)
+    return int(draw.item())
+
+
+def resolve_generator(seed, generator):
+    """The fastinit.Generator a call draws from: seed (an int or a numpy SeedSequence: a
+    fresh stream, pure; a fastinit.Generator: its next draw), else a seed drawn from
+    `generator` or torch's default generator."""
+    if seed is not None and generator is not None:
+        raise TypeError("pass seed= or generator=, not both")
+    if isinstance(seed, Generator):
+        return seed
+    if seed is None:
+        return Generator(seed_from_torch(generator))
+    if isinstance(seed, torch.Generator):
+        raise TypeError("seed must be an int or a fastinit.Generator; pass a torch.Generator "
+                        "as generator=")
+    return Generator(seed)           # validates the int / SeedSequence
+
+
+def name_seed_sequence(seed, name):
+    """numpy.random.SeedSequence(entropy=seed, spawn_key=(w0, ..., w7)), the words being
+    SHA-256 of name's UTF-8 bytes read as 8 little-endian uint32: the stream of the
+    parameter or buffer called `name` (its qualified name in the module)."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    words = tuple(int(w) for w in np.frombuffer(digest, dtype="<u4"))
+    return np.random.SeedSequence(entropy=seed, spawn_key=words)
+
+
+# ---------------------------------------------------------------- tensors
+
+def is_dtensor(tensor):
+    # a DTensor exists only once its module is imported: never import it here (seconds)
+    module = sys.modules.get("torch.distributed.tensor")
+    return module is not None and isinstance(tensor, module.DTensor)
+
+
+def shard_of(tensor):
+    """(local tensor, global shape, region or None): what to fill for `tensor`.  A DTensor
+    fills its local shard as the region of the global tensor that it holds."""
+    if not is_dtensor(tensor):
+        return tensor, tuple(tensor.shape), None
+    from torch.distributed.tensor import Partial
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+    if any(isinstance(p, Partial) for p in tensor.placements):
+        raise ValueError(f"tensor is a DTensor with a Partial placement {tensor.placements}; "
+                         f"fastinit.torch fills Shard and Replicate placements")
+    global_shape = tuple(tensor.shape)
+    local = tensor.to_local()
+    local_shape, offset = compute_local_shape_and_global_offset(
+        tensor.shape, tensor.device_mesh, tensor.placements)
+    if tuple(local_shape) != tuple(local.shape):
+        raise ValueError(f"the local shard has shape {tuple(local.shape)}, but its placements "
+                         f"{tensor.placements} give {tuple(local_shape)}")
+    if local.numel() == 0:
+        offset = (0,) * len(global_shape)      # torch reports an empty shard's offset as its end
+    region = tuple(slice(o, o + n) for o, n in zip(offset, local_shape))
+    return local, global_shape, region
+
+
+def check_tensor(tensor, name="tensor"):
+    """Raises a TypeError / ValueError naming `name` unless fastinit.torch can fill it."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} has dtype {tensor.dtype}; fastinit.torch fills float32, "
+                        f"float64, float16 and bfloat16 tensors")
+    device = tensor.device.type
+    if device not in ("cpu", "meta"):
+        raise ValueError(f"{name} is on device {tensor.device}; fastinit.torch fills CPU "
+                         f"tensors: initialize a CPU tensor and move it with .to({device!r})")
+
+
+def numpy_view(tensor):
+    """A NumPy array sharing tensor's memory with the dtype the core writes, or None when
+    no such view exists (non-contiguous tensor, or a half type the core does not write)."""
+    if not tensor.is_contiguous():
+        return None
+    dtype = tensor.dtype
+    if dtype == torch.bfloat16:
+        np_dtype = bfloat16_dtype()
+        if np_dtype is None or not core_writes(np_dtype):
+            return None
+        return tensor.detach().view(torch.int16).numpy().view(np_dtype)
+    np_dtype = _NUMPY_OF_TORCH[dtype]
+    if not core_writes(np_dtype):
+        return None
+    return tensor.detach().numpy()
+
+
+def bfloat16_dtype():
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+_CORE_DTYPES = {}
+
+
+def core_writes(np_dtype):
+    """Whether the NumPy API accepts np_dtype as an output dtype."""
+    if np_dtype not in _CORE_DTYPES:
+        try:
+            _arrays.resolve_dtype(np_dtype, None)
+            _CORE_DTYPES[np_dtype] = True
+        except TypeError:
+            _CORE_DTYPES[np_dtype] = False
+    return _CORE_DTYPES[np_dtype]
+
+
+def fill_dtype(tensor):
+    """The NumPy dtype a fill of tensor is computed in: the tensor's own, or float32 for a
+    half type the core does not write (then rounded to it by torch, to nearest even)."""
+    if tensor.dtype == torch.bfloat16:
+        np_dtype = bfloat16_dtype()
+        return np_dtype if np_dtype is not None and core_writes(np_dtype) else np.dtype(np.float32)
+    np_dtype = _NUMPY_OF_TORCH[tensor.dtype]
+    return np_dtype if core_writes(np_dtype) else np.dtype(np.float32)
+
+
+def write(tensor, fill):
+    """Runs fill(out, dtype) -> ndarray and puts its values into tensor (no autograd
+    history).  out is a NumPy view of tensor's memory when one exists (filled in place),
+    else None: fill then returns a new C-contiguous array of tensor's logical shape, copied
+    into it, so a non-contiguous view is written only where it points."""
+    out = numpy_view(tensor)
+    dtype = fill_dtype(tensor)
+    result = fill(out, dtype)
+    if out is None:
+        with torch.no_grad():
+            tensor.copy_(_to_torch(result))
+    return tensor
+
+
+def _to_torch(array):
+    if array.dtype.name == "bfloat16":          # by name: importing ml_dtypes takes seconds
+        return torch.from_numpy(array.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(array)
+
+
+def shape_of(tensor):
+    return tuple(operator.index(d) for d in tensor.shape)
+
+
+def numel(shape):
+    return math.prod(shape)
+
+
+def zero_row(tensor, index):
+    """Sets row `index` (negative counts from the end) of tensor to zero; of a DTensor,
+    only where its local shard holds that row."""
+    local, shape, region = shard_of(tensor)
+    row = index % shape[0]
+    start = 0 if region is None else region[0].start
+    if start <= row < start + local.shape[0]:
+        with torch.no_grad():
+            local[row - start].zero_()
