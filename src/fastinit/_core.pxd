@@ -48,3 +48,7 @@ cdef extern from "dispatch.h" nogil:
 
 cdef extern from "parallel.h" nogil:
     void fi_set_helper_budget(int helpers)
+
+cdef extern from "normal_cdf.h" nogil:
+    double fi_normal_cdf(double x)
+    double fi_normal_sf(double x)

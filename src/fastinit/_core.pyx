@@ -19,7 +19,7 @@ MAX_DIMS = FI_MAX_DIMS
 
 if not fi_scalar_kernels_verified():
     raise ImportError("fastinit's compiled kernels do not reproduce the Philox4x32-10 "
-                      "reference: this build is miscompiled (known for clang 22.1); rebuild "
+                      "reference: this build is miscompiled (see docs/compiler-bugs.md); rebuild "
                       "with another compiler")
 
 cdef int _isa = fi_best_isa()
@@ -166,6 +166,20 @@ def philox4x32(counter, key, int rounds=10):
     fi_philox4x32(rounds, c_ctr, c_key, c_out)
     import numpy
     return numpy.array([c_out[0], c_out[1], c_out[2], c_out[3]], dtype=numpy.uint32)
+
+
+def normal_cdf(double x):
+    """Phi(x), the standard normal CDF, as the truncated normal computes it (csrc/normal_cdf.c)."""
+    if x != x:
+        raise ValueError("x must not be NaN")
+    return fi_normal_cdf(x)
+
+
+def normal_sf(double x):
+    """1 - Phi(x), without cancellation, as the truncated normal computes it."""
+    if x != x:
+        raise ValueError("x must not be NaN")
+    return fi_normal_sf(x)
 
 
 def available_isas():

@@ -384,7 +384,12 @@ class Generator:
         normal matrix of (max, min) of those is drawn from the stream (ceil(rows cols / 2)
         blocks), factored by QR, its columns' signs fixed by sign(diag(R)) (0 counts as +),
         and transposed when rows < cols.  region= slices the finished matrix, which is
-        always computed whole."""
+        always computed whole.
+
+        Reproducibility: the normal matrix is the same bits everywhere, but the QR is
+        numpy's LAPACK, whose rounding depends on the BLAS build and CPU.  The result is
+        bit-identical on one machine with one numpy build (whatever the ISA, threads or
+        region); elsewhere it agrees to rounding error (docs/stream.md)."""
         g = _schemes.check_real("gain", gain, minimum=0)
         _schemes.check_choice("layout", layout, ("in_out", "torch"))
         shape = _arrays.normalize_shape(shape)

@@ -1,7 +1,9 @@
 """The raw generator, for checking the stream without fastinit's transforms:
 philox4x32(counter, key, rounds=10) -> 4 uint32 words (Random123's Philox4x32-R), and
-key_from_seed(seed) -> (k0, k1), the key fastinit derives from a seed."""
-from ._core import philox4x32
+key_from_seed(seed) -> (k0, k1), the key fastinit derives from a seed, and normal_cdf(x),
+normal_sf(x): the Phi(x) and 1 - Phi(x) behind the truncated normal's Phi(a), Phi(b)
+(docs/stream.md)."""
+from ._core import normal_cdf, normal_sf, philox4x32
 from ._generator import _key_of, seed_sequence
 
 
@@ -10,4 +12,4 @@ def key_from_seed(seed):
     return _key_of(seed_sequence(seed))
 
 
-__all__ = ["philox4x32", "key_from_seed"]
+__all__ = ["philox4x32", "key_from_seed", "normal_cdf", "normal_sf"]
