@@ -254,3 +254,14 @@ def max_threads():
         except (AttributeError, OSError):
             _cached_cpus = os.cpu_count() or 1
     return max(_cached_cpus, default_threads())
+
+
+def python_scalar(value):
+    """A 0-d array or tensor argument as a Python float (the frameworks accept scalar
+    tensors); anything else as it is, for the NumPy API to check."""
+    if getattr(value, "shape", None) == () and not isinstance(value, (int, float)):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
+    return value

@@ -166,17 +166,6 @@ def _traced(draw, key, shape, dtype, sharding):
     return jax.lax.with_sharding_constraint(values, sharding)
 
 
-def _python_scalar(value):
-    """A 0-d array or tensor argument as a Python float (the frameworks accept scalar
-    tensors); anything else as it is, for the NumPy API to check."""
-    if getattr(value, "shape", None) == () and not isinstance(value, (int, float)):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return value
-    return value
-
-
 def _check_dtype_kind(dtype):
     if dtype is not None:
         _resolve_dtype(dtype)          # an unknown dtype fails when the initializer is built
@@ -185,7 +174,7 @@ def _check_dtype_kind(dtype):
 def uniform(scale=1e-2, dtype=None):
     """uniform(scale=1e-2, dtype=None): values on [0, scale); fastinit.uniform(shape, 0, scale)."""
     _check_dtype_kind(dtype)
-    scale = _python_scalar(scale)
+    scale = _arrays.python_scalar(scale)
     _api.uniform((0,), 0.0, scale)        # validates scale now, as the NumPy API would later
 
     def draw(shape, dt, seed, region, out):
@@ -196,7 +185,7 @@ def uniform(scale=1e-2, dtype=None):
 def normal(stddev=1e-2, dtype=None):
     """normal(stddev=1e-2, dtype=None): N(0, stddev^2); fastinit.normal(shape, 0, stddev)."""
     _check_dtype_kind(dtype)
-    stddev = _python_scalar(stddev)
+    stddev = _arrays.python_scalar(stddev)
     _api.normal((0,), 0.0, stddev)
 
     def draw(shape, dt, seed, region, out):
@@ -209,7 +198,7 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
     cut to [lower stddev, upper stddev], without the variance correction (as JAX);
     fastinit.truncated_normal(shape, 0, stddev, lower, upper)."""
     _check_dtype_kind(dtype)
-    stddev, lower, upper = map(_python_scalar, (stddev, lower, upper))
+    stddev, lower, upper = map(_arrays.python_scalar, (stddev, lower, upper))
     _api.truncated_normal((0,), 0.0, stddev, lower, upper)
 
     def draw(shape, dt, seed, region, out):
@@ -226,7 +215,7 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
     Values: fastinit.variance_scaling(shape, scale, mode, distribution, fan_in=, fan_out=)
     with the fans of fastinit.compute_fans(shape, in_axis=, out_axis=, batch_axis=)."""
     _check_dtype_kind(dtype)
-    scale = _python_scalar(scale)
+    scale = _arrays.python_scalar(scale)
     _api.variance_scaling((0, 0), scale, mode, distribution)     # validates the arguments now
     if distribution == "untruncated_normal":
         raise ValueError("distribution must be 'truncated_normal', 'normal' or 'uniform' "
@@ -269,7 +258,7 @@ def orthogonal(scale=1.0, column_axis=-1, dtype=None):
     reshaped and the column axis moved into place.  The QR factorization needs the whole
     matrix, so with out_sharding it is made once on the host and then split into shards."""
     _check_dtype_kind(dtype)
-    scale = _python_scalar(scale)
+    scale = _arrays.python_scalar(scale)
     _api.orthogonal((0, 0), scale)
     try:
         column_axis = operator.index(column_axis)

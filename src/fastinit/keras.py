@@ -18,7 +18,7 @@ import random as _python_random
 import keras
 import numpy as np
 
-from . import _api
+from . import _api, _arrays
 from ._fans import compute_fans
 
 __all__ = [
@@ -64,17 +64,6 @@ def keras_fans(shape, input_axes=None, output_axes=None):
     if len(shape) == 1:
         return shape[0], shape[0]
     return compute_fans(shape)
-
-
-def _python_scalar(value):
-    """A 0-d array or tensor argument as a Python float (the frameworks accept scalar
-    tensors); anything else as it is, for the NumPy API to check."""
-    if getattr(value, "shape", None) == () and not isinstance(value, (int, float)):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return value
-    return value
 
 
 class _SeededInitializer(keras.initializers.Initializer):
@@ -123,7 +112,7 @@ class RandomUniform(_SeededInitializer):
     fastinit.uniform(shape, minval, maxval, seed=seed)."""
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
-        minval, maxval = _python_scalar(minval), _python_scalar(maxval)
+        minval, maxval = _arrays.python_scalar(minval), _arrays.python_scalar(maxval)
         _api.uniform((0,), minval, maxval)            # the NumPy API's checks, now
         self.minval = minval
         self.maxval = maxval
@@ -142,7 +131,7 @@ class RandomNormal(_SeededInitializer):
     seed=seed)."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        mean, stddev = _python_scalar(mean), _python_scalar(stddev)
+        mean, stddev = _arrays.python_scalar(mean), _arrays.python_scalar(stddev)
         _api.normal((0,), mean, stddev)
         self.mean = mean
         self.stddev = stddev
@@ -162,7 +151,7 @@ class TruncatedNormal(_SeededInitializer):
     seed=seed)."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        mean, stddev = _python_scalar(mean), _python_scalar(stddev)
+        mean, stddev = _arrays.python_scalar(mean), _arrays.python_scalar(stddev)
         _api.truncated_normal((0,), mean, stddev)
         self.mean = mean
         self.stddev = stddev
@@ -199,7 +188,7 @@ class VarianceScaling(_SeededInitializer):
             raise ValueError(f"distribution must be one of {_KERAS_DISTRIBUTIONS}, got {distribution!r}")
         if mode not in _KERAS_MODES:
             raise ValueError(f"mode must be one of {_KERAS_MODES}, got {mode!r}")
-        scale = _python_scalar(scale)
+        scale = _arrays.python_scalar(scale)
         _api.variance_scaling((0, 0), scale, mode, distribution)
         self.scale = scale
         self.mode = mode
@@ -254,7 +243,7 @@ class Orthogonal(_SeededInitializer):
     fastinit.orthogonal(shape, gain, seed=seed)."""
 
     def __init__(self, gain=1.0, seed=None):
-        gain = _python_scalar(gain)
+        gain = _arrays.python_scalar(gain)
         _api.orthogonal((0, 0), gain)
         self.gain = gain
         super().__init__(seed=seed)
