@@ -31,7 +31,7 @@ valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 echo "== 3. Python tests against a sanitized extension"
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q --upgrade pip
-"$work/venv/bin/pip" install -q "$root[test]" \
+"$work/venv/bin/pip" install -q "$root[test,half]" \
     -Ccmake.define.FASTINIT_SANITIZE=ON -Ccmake.build-type=RelWithDebInfo
 libasan="$(gcc -print-file-name=libasan.so)"
 libubsan="$(gcc -print-file-name=libubsan.so)"
