@@ -33,7 +33,12 @@ cbuild() {
         "$@" $cflags $defs $AVX2_FLAGS -c "$ROOT/csrc/kernels/kernels_avx2.c" -o "$out/kernels_avx2.o" || return 1
         # -mevex512 where the compiler knows it, as CMakeLists.txt's check_c_compiler_flag
         local evex=""
-        if echo 'int x;' | "$@" -mevex512 -Werror -x c -c -o /dev/null - >/dev/null 2>&1; then evex=-mevex512; fi
+        # from a file in $out: compiling stdin, some drivers leave a stray "-.o" / "-.obj" in
+        # the working directory whatever -o says
+        echo 'int x;' > "$out/evex_probe.c"
+        if "$@" -mevex512 -Werror -c "$out/evex_probe.c" -o "$out/evex_probe.o" >/dev/null 2>&1; then
+            evex=-mevex512
+        fi
         "$@" $cflags $defs $AVX512_FLAGS $evex -c "$ROOT/csrc/kernels/kernels_avx512.c" \
             -o "$out/kernels_avx512.o" || return 1
         objs+=("$out/kernels_avx2.o" "$out/kernels_avx512.o")
