@@ -8,35 +8,16 @@ import os
 import sys
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
-def _int_between(low, high):
+def _int_in_range(low, high=None):
+    """An argparse type: an int in [low, high] (no upper bound when high is None)."""
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, "
-                                             f"got {text!r}")
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise argparse.ArgumentTypeError(f"expected an integer {bound}, got {text!r}")
         return value
     return parse
 
@@ -56,11 +37,11 @@ def build_parser():
                     "numpy / scipy, torch and mkl_random where installed, interleaved in one "
                     "process; print the medians.  With float32, fastinit's float16 and "
                     "bfloat16 (with ml_dtypes) arrays are timed alongside.")
-    bench.add_argument("--shape", type=_positive_int, nargs="+", default=[4096, 4096],
+    bench.add_argument("--shape", type=_int_in_range(1), nargs="+", default=[4096, 4096],
                        metavar="N", help="array shape, at least 2 dimensions (default: 4096 4096)")
     bench.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                        help="element type (default: float32)")
-    bench.add_argument("--repeat", type=_positive_int, default=7, metavar="N",
+    bench.add_argument("--repeat", type=_int_in_range(1), default=7, metavar="N",
                        help="timed rounds per contender; medians are reported (default: 7)")
     bench.add_argument("--json", action="store_true",
                        help="print machine-readable JSON to stdout instead of the table")
@@ -84,15 +65,15 @@ def _add_demo_parser(commands):
                     "few SGD steps (symmetry); test accuracy and loss of a small classifier "
                     "trained from each initialization (load_digits with scikit-learn, else a "
                     "synthetic set).  NumPy only; every random weight from fastinit.")
-    demo.add_argument("--depth", type=_int_between(2, _demo.MAX_DEPTH),
+    demo.add_argument("--depth", type=_int_in_range(2, _demo.MAX_DEPTH),
                       default=_demo.DEFAULT_DEPTH, metavar="N",
                       help=f"layers of the deep MLP, 2-{_demo.MAX_DEPTH} "
                            f"(default: {_demo.DEFAULT_DEPTH})")
-    demo.add_argument("--width", type=_int_between(2, _demo.MAX_WIDTH),
+    demo.add_argument("--width", type=_int_in_range(2, _demo.MAX_WIDTH),
                       default=_demo.DEFAULT_WIDTH, metavar="N",
                       help=f"units per layer of the deep MLP and of the symmetry network, "
                            f"2-{_demo.MAX_WIDTH} (default: {_demo.DEFAULT_WIDTH})")
-    demo.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
+    demo.add_argument("--seed", type=_int_in_range(0), default=0, metavar="N",
                       help="seed of the inputs, weights and data split (default: 0)")
     demo.add_argument("--json", action="store_true",
                       help="print one JSON object to stdout instead of the tables")
