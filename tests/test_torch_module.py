@@ -144,6 +144,17 @@ def test_parameter_seed_is_the_documented_derivation():
         assert np.array_equal(ours.generate_state(4), expected.generate_state(4))
 
 
+@pytest.mark.parametrize("seed, error, match", [
+    (-1, ValueError, "seed must be non-negative, got -1"),
+    ("7", TypeError, "seed must be a non-negative int, got str"),
+    (True, TypeError, "seed must be a non-negative int, got True"),
+    (np.random.SeedSequence(7), TypeError, "seed must be a non-negative int, got SeedSequence"),
+])
+def test_parameter_seed_takes_init_modules_seeds_only(seed, error, match):
+    with pytest.raises(error, match=match):
+        fit.parameter_seed(seed, "weight")
+
+
 def test_values_are_the_drop_in_with_the_parameters_seed():
     model = nn.Sequential(collections.OrderedDict(
         fc=nn.Linear(30, 20), emb=nn.Embedding(40, 20, padding_idx=2)))
@@ -336,7 +347,8 @@ def test_unmaterialized_lazy_module_is_a_clear_error():
     ({"rules": [("bias", ("normal", {"std": -1.0}))]}, ValueError, "std"),
     ({"rules": [("bias", ("trunc_normal", {"a": 3.0, "b": 1.0}))]}, ValueError, "a must be less"),
     ({"seed": -1}, ValueError, "seed must be non-negative"),
-    ({"seed": "0"}, TypeError, "seed must be"),
+    ({"seed": "0"}, TypeError, "seed must be None or a non-negative int, got str"),
+    ({"seed": True}, TypeError, "seed must be None or a non-negative int, got True"),
     ({"seed": 1, "generator": torch.Generator()}, TypeError, "not both"),
 ])
 def test_bad_arguments_raise_before_writing(kwargs, error, match):

@@ -34,16 +34,21 @@ def seed_sequence(seed):
     """A numpy SeedSequence from None (OS entropy), a non-negative int or a SeedSequence."""
     if seed is None or isinstance(seed, np.random.SeedSequence):
         return np.random.SeedSequence(seed) if seed is None else seed
+    return np.random.SeedSequence(seed_int(seed))
+
+
+def seed_int(seed, accepted="None, a non-negative int or a SeedSequence"):
+    """seed as a plain non-negative int: TypeError for a bool or a non-integer (saying the
+    caller takes `accepted`), ValueError for a negative one."""
     if isinstance(seed, bool):
-        raise TypeError(f"seed must be None, a non-negative int or a SeedSequence, got {seed!r}")
+        raise TypeError(f"seed must be {accepted}, got {seed!r}")
     try:
         value = operator.index(seed)
     except TypeError:
-        raise TypeError(f"seed must be None, a non-negative int or a SeedSequence, "
-                        f"got {type(seed).__name__}") from None
+        raise TypeError(f"seed must be {accepted}, got {type(seed).__name__}") from None
     if value < 0:
         raise ValueError(f"seed must be non-negative, got {value}")
-    return np.random.SeedSequence(value)
+    return value
 
 
 @functools.lru_cache(maxsize=256)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from . import _torch_tensors as _tensors
-from ._generator import Generator
+from ._generator import Generator, seed_int
 
 # An init spec is a name, (name, keyword arguments) or a callable(tensor, *, seed) that
 # fills tensor in place from seed (a fastinit.Generator of the parameter's own stream).
@@ -26,10 +26,7 @@ def parameter_seed(seed, name):
     `seed`: SeedSequence(entropy=seed, spawn_key=SHA-256(name's UTF-8 bytes) as 8
     little-endian uint32 words).  init_module fills it as fastinit.torch.<init>_(tensor,
     ..., seed=parameter_seed(seed, name)) would."""
-    seed = operator.index(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
-    return _tensors.name_seed_sequence(seed, name)
+    return _tensors.name_seed_sequence(seed_int(seed, accepted="a non-negative int"), name)
 
 
 class Rule:
@@ -376,15 +373,8 @@ def _root_seed(seed, generator):
         raise TypeError("pass seed= or generator=, not both")
     if seed is None:
         return _tensors.seed_from_torch(generator)
-    if isinstance(seed, bool):
-        raise TypeError(f"seed must be None or a non-negative int, got {seed!r}")
-    try:
-        value = operator.index(seed)
-    except TypeError:
-        raise TypeError(f"seed must be None or a non-negative int, got {type(seed).__name__}") from None
-    if value < 0:
-        raise ValueError(f"seed must be non-negative, got {value}")
-    return value
+    # a plain int: the entropy of each parameter's SeedSequence, whose spawn key is the name
+    return seed_int(seed, accepted="None or a non-negative int")
 
 
 def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unknown="error",
