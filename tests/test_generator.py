@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 import fastinit
+from fastinit import _core
+from fastinit._generator import NewOutGenerator
 
 DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 DRAWS = {
@@ -300,3 +302,40 @@ def test_concurrent_draws_from_one_generator_take_distinct_blocks():
     expected = fastinit.Generator(571).random_raw(4 * 2000).reshape(2000, 4)
     assert sorted(blocks) == sorted(row.tobytes() for row in expected)
     assert g.state["counter"] == 2000
+
+
+# ---------------------------------------------------------------- an out= known to be new
+
+def record_out_is_new(monkeypatch):
+    """The out_is_new flag of every _core.fill from now on, in call order."""
+    flags, fill = [], _core.fill
+
+    def recording_fill(*args):
+        flags.append(args[-1])
+        return fill(*args)
+    monkeypatch.setattr(_core, "fill", recording_fill)
+    return flags
+
+
+@DTYPES
+@pytest.mark.parametrize("name", ["uniform", "normal", "truncated_normal", "xavier_uniform",
+                                  "he_normal"])
+def test_an_out_known_to_be_new_is_filled_as_a_new_array_with_the_same_bits(name, dtype,
+                                                                           monkeypatch):
+    """NewOutGenerator (fastinit.jax's eager path) fills its out= as a new array, where a
+    Generator takes an out= for memory in use (non-temporal stores from 8 MiB on); the store
+    kind never changes the values or the stream's counter."""
+    call = SCHEME_CALLS[name][0]
+    shape = (2048, 1280)           # 10 MiB of float32: existing outs get non-temporal stores
+    flags = record_out_is_new(monkeypatch)
+    fresh_generator = NewOutGenerator(577)
+    fresh = np.empty(shape, dtype)
+    assert call(fresh_generator, shape, dtype=dtype, out=fresh, threads=2) is fresh
+    new = call(fastinit.Generator(577), shape, dtype=dtype, threads=2)
+    existing = np.zeros(shape, dtype)
+    call(fastinit.Generator(577), shape, dtype=dtype, out=existing, threads=2)
+    assert flags == [True, True, False]
+    assert fresh.tobytes() == new.tobytes() == existing.tobytes()
+    assert fresh_generator.state == {**fastinit.Generator(577).state, "counter":
+                                     -(-fresh.size * fresh.itemsize // 16)}
+

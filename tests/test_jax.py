@@ -55,6 +55,27 @@ def test_key_s_gives_the_numpy_api_values_of_seed_s(make, numpy_call, seed):
     np.testing.assert_array_equal(host(got), numpy_call(SHAPE, seed))
 
 
+@pytest.mark.parametrize("make, numpy_call", [SCHEMES[0], SCHEMES[6]], ids=["glorot_uniform",
+                                                                        "he_normal"])
+def test_an_eager_init_fills_its_new_host_buffer_as_a_new_array(make, numpy_call, monkeypatch):
+    """The aligned host buffer of an eager init is new: filled as the NumPy API fills a new
+    array (not with the non-temporal stores of an existing out= of 8 MiB and more), the
+    same bits."""
+    from fastinit import _core
+    shape = (2048, 1280)                                  # 10 MiB of float32
+    init = make()
+    flags, fill = [], _core.fill
+
+    def recording_fill(*args):
+        flags.append(args[-1])                            # out_is_new
+        return fill(*args)
+    monkeypatch.setattr(_core, "fill", recording_fill)
+    got = host(init(jax.random.key(5), shape))
+    assert flags == [True]
+    np.testing.assert_array_equal(got, numpy_call(shape, 5, threads=2))
+    np.testing.assert_array_equal(got, numpy_call(shape, 5, threads=1))
+
+
 def test_raw_and_typed_keys_give_the_same_values():
     init = fj.he_normal()
     np.testing.assert_array_equal(host(init(jax.random.PRNGKey(11), SHAPE)),

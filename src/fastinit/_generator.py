@@ -131,6 +131,8 @@ class Generator:
     reserves its own part of the stream.
     """
 
+    _outs_are_new = False          # out= is memory in use (see NewOutGenerator)
+
     def __init__(self, seed=None):
         if type(seed) is int and seed >= 0:
             # the common case: the key is cached, the SeedSequence made only if spawn needs it
@@ -212,8 +214,8 @@ class Generator:
         start, extent = _arrays.normalize_region(region, shape)
         threads = _arrays.resolve_threads(threads)
         _core.check_params(distribution, dtype, params)
-        out_is_new = out is None
-        if out_is_new:
+        out_is_new = out is None or self._outs_are_new
+        if out is None:
             out = _arrays.allocate(extent, dtype)
         else:
             _arrays.check_out(out, extent, dtype)
@@ -427,6 +429,15 @@ class Generator:
             return np.ascontiguousarray(part, dtype=dtype)
         out[...] = part
         return out
+
+
+class NewOutGenerator(Generator):
+    """A Generator for a caller whose every out= is an array it has just allocated itself
+    (fastinit.jax's aligned host buffers).  Such an out is filled as a new array is: its
+    pages first touched by the threads that fill them, with plain stores; an out= of a
+    Generator is taken for memory in use, which gets non-temporal stores from 8 MiB on.
+    The store kind never changes the values."""
+    _outs_are_new = True
 
 
 # the schemes' own text, before the keywords that only new arrays take (the in-place

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _api, _arrays
 from ._fans import compute_fans
+from ._generator import NewOutGenerator
 
 __all__ = [
     "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "kaiming_normal",
@@ -113,7 +114,8 @@ def _aligned_empty(shape, dtype):
 
 def _initializer(draw, default_dtype, name, whole_only=False, check=None):
     """init(key, shape, dtype=default_dtype, out_sharding=None) over draw(shape, dtype,
-    seed, region, out) -> numpy array, the NumPy API call that defines the values.
+    seed, region, out) -> numpy array, the NumPy API call that defines the values (out:
+    None or a buffer just allocated here, filled as a new array: see NewOutGenerator).
     whole_only: draw makes the whole array only (region is None), and shards are cut
     from it.  check(shape, dtype) raises what draw would for bad arguments (default: a
     draw of an empty region), so that a traced call fails at trace time, not in XLA."""
@@ -178,7 +180,7 @@ def uniform(scale=1e-2, dtype=None):
     _api.uniform((0,), 0.0, scale)        # validates scale now, as the NumPy API would later
 
     def draw(shape, dt, seed, region, out):
-        return _api.uniform(shape, 0.0, scale, dtype=dt, seed=seed, region=region, out=out)
+        return NewOutGenerator(seed).uniform(shape, 0.0, scale, dtype=dt, region=region, out=out)
     return _initializer(draw, dtype, "uniform")
 
 
@@ -189,7 +191,7 @@ def normal(stddev=1e-2, dtype=None):
     _api.normal((0,), 0.0, stddev)
 
     def draw(shape, dt, seed, region, out):
-        return _api.normal(shape, 0.0, stddev, dtype=dt, seed=seed, region=region, out=out)
+        return NewOutGenerator(seed).normal(shape, 0.0, stddev, dtype=dt, region=region, out=out)
     return _initializer(draw, dtype, "normal")
 
 
@@ -202,8 +204,8 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
     _api.truncated_normal((0,), 0.0, stddev, lower, upper)
 
     def draw(shape, dt, seed, region, out):
-        return _api.truncated_normal(shape, 0.0, stddev, lower, upper, dtype=dt, seed=seed,
-                                     region=region, out=out)
+        return NewOutGenerator(seed).truncated_normal(shape, 0.0, stddev, lower, upper,
+                                                      dtype=dt, region=region, out=out)
     return _initializer(draw, dtype, "truncated_normal")
 
 
@@ -225,8 +227,8 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
         fan_in, fan_out = compute_fans(shape, in_axis=in_axis, out_axis=out_axis,
                                        batch_axis=batch_axis)
         fans = {"fan_in": fan_in, "fan_out": fan_out} if math.prod(shape) else {}
-        return _api.variance_scaling(shape, scale, mode, distribution, dtype=dt, seed=seed,
-                                     region=region, out=out, **fans)
+        return NewOutGenerator(seed).variance_scaling(shape, scale, mode, distribution,
+                                                      dtype=dt, region=region, out=out, **fans)
     return _initializer(draw, dtype, "variance_scaling")
 
 
