@@ -17,17 +17,10 @@
 #        PYTHON   interpreter for the venvs (default python3)
 #        SDIST    test this sdist instead of building one (the workflow tests what it uploads)
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-if [ -z "${WORK:-}" ]; then
-    WORK=$(mktemp -d /tmp/fastinit-sdist.XXXXXX)
-    trap 'rc=$?; if [ $rc = 0 ]; then rm -rf "$WORK"; else echo "== work dir kept: $WORK" >&2; fi' EXIT
-fi
-mkdir -p "$WORK"
-RESULTS=${RESULTS:-$WORK/results}
-mkdir -p "$RESULTS"
+# shellcheck source=tools/lib.sh
+. "$(dirname "$0")/lib.sh"
+work_dir sdist
 PYTHON=${PYTHON:-python3}
-export PYTHONDONTWRITEBYTECODE=1
-PIP=(-m pip install -q --disable-pip-version-check)
 # what the build and the tests read; the sdist must hold exactly these (see pyproject's
 # [tool.scikit-build] sdist.exclude)
 SOURCE_PATHS=(CMakeLists.txt pyproject.toml README.md LICENSE csrc src tests benchmarks docs)
@@ -76,7 +69,7 @@ done
 venv="$WORK/sdist-venv"
 "$PYTHON" -m venv "$venv"
 t0=$SECONDS
-PATH="$venv/bin:$ccbin" "$venv/bin/python" "${PIP[@]}" "$SDIST[bench,half]"
+PATH="$venv/bin:$ccbin" "$venv/bin/python" "${PIP[@]}" "${SDIST}[bench,half]"
 echo "built and installed in $((SECONDS - t0)) s"
 
 echo

@@ -27,16 +27,9 @@
 # The interpreters are looked up as $PYENV_ROOT/versions/3.X.*/bin/python3.X (pyenv, as on
 # this project's machines), then python3.X on PATH; a missing one is an error that names it.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-if [ -z "${WORK:-}" ]; then
-    WORK=$(mktemp -d /tmp/fastinit-versions.XXXXXX)
-    trap 'rc=$?; if [ $rc = 0 ]; then rm -rf "$WORK"; else echo "== work dir kept: $WORK" >&2; fi' EXIT
-fi
-mkdir -p "$WORK"
-RESULTS=${RESULTS:-$WORK/results}
-mkdir -p "$RESULTS"
-export PYTHONDONTWRITEBYTECODE=1      # pytest writes no __pycache__ into the checkout
-PIP=(-m pip install -q --disable-pip-version-check)
+# shellcheck source=tools/lib.sh
+. "$(dirname "$0")/lib.sh"
+work_dir versions
 
 VERSIONS=(3.10 3.11 3.12 3.13)
 # The oldest NumPy with a wheel for each Python (1.23.2 is the first 1.23.x for 3.11).
