@@ -10,7 +10,7 @@ from jax.sharding import NamedSharding, PartitionSpec as P   # noqa: E402
 
 import fastinit                                              # noqa: E402
 import fastinit.jax as fj                                    # noqa: E402
-from fastinit import _api                                    # noqa: E402
+from fastinit._generator import NewOutGenerator             # noqa: E402
 
 SHAPE = (64, 48)
 
@@ -34,16 +34,17 @@ def test_eight_host_devices():
 
 @pytest.fixture
 def recorded_calls(monkeypatch):
-    """Every NumPy API call fastinit.jax makes: (region, shape of what it returned)."""
+    """Every draw fastinit.jax makes (a NumPy API scheme of its NewOutGenerator): (region,
+    shape of what it returned)."""
     calls = []
     for name in ("variance_scaling", "uniform", "normal", "truncated_normal"):
-        original = getattr(_api, name)
+        original = getattr(NewOutGenerator, name)
 
-        def recorder(*args, _original=original, **kwargs):
-            result = _original(*args, **kwargs)
+        def recorder(self, *args, _original=original, **kwargs):
+            result = _original(self, *args, **kwargs)
             calls.append((kwargs.get("region"), result.shape))
             return result
-        monkeypatch.setattr(_api, name, recorder)
+        monkeypatch.setattr(NewOutGenerator, name, recorder)
     return calls
 
 
@@ -68,7 +69,7 @@ def test_each_shard_is_generated_alone_as_a_region(mesh_name, spec_name, recorde
     recorded_calls.clear()              # the constructor's own argument check
     init(jax.random.key(1), SHAPE, out_sharding=sharding)
     shard_shape = sharding.shard_shape(SHAPE)
-    assert recorded_calls, "no shard was generated through the NumPy API"
+    assert recorded_calls, "no shard was drawn through the NumPy API's schemes"
     for region, made in recorded_calls:
         assert region is not None and made == shard_shape
     if shard_shape != SHAPE:
