@@ -42,6 +42,11 @@ static int has_f16c = 1;
 static fi_kernel_table avx2_without_f16c;
 #endif
 
+/* Non-temporal stores for large existing outputs were chosen on an Intel Xeon; on AMD's
+ * CPUs they lose: on a Zen 3 EPYC, plain stores filled existing float32 and float64
+ * outputs of 16 to 256 MiB 2-18% faster, with 1 and 2 threads. */
+static int nontemporal_pays = 1;
+
 static unsigned detect(void)
 {
     unsigned isas = 1u << FI_ISA_SCALAR;
@@ -49,6 +54,10 @@ static unsigned detect(void)
     unsigned r[4];
     fi_cpuid(0, 0, r);
     unsigned max_leaf = r[0];
+    /* the vendor string is ebx, edx, ecx: "AuthenticAMD", "HygonGenuine" (Zen-based) */
+    if ((r[1] == 0x68747541u && r[3] == 0x69746e65u && r[2] == 0x444d4163u) ||
+        (r[1] == 0x6f677948u && r[3] == 0x6e65476eu && r[2] == 0x656e6975u))
+        nontemporal_pays = 0;
     if (max_leaf < 7) return isas;
     fi_cpuid(1, 0, r);
     int osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1;
@@ -160,6 +169,12 @@ unsigned fi_disabled_isas(void)
 {
     fi_available_isas();
     return disabled;
+}
+
+int fi_nontemporal_stores(int isa)
+{
+    const fi_kernel_table *k = fi_kernels_for(isa);
+    return k != NULL && k->stream_copy != NULL && nontemporal_pays;
 }
 
 int fi_best_isa(void)

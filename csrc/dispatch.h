@@ -22,6 +22,10 @@ unsigned fi_disabled_isas(void);
  * 0 means the build is miscompiled (seen with clang 22.1): the extension refuses to load. */
 int fi_scalar_kernels_verified(void);
 
+/* 1 if fills with this ISA write large existing outputs with non-temporal stores: its
+ * kernels have them and this CPU gains from them (not AMD's or Hygon's x86 CPUs). */
+int fi_nontemporal_stores(int isa);
+
 /* The best available ISA. */
 int fi_best_isa(void);
 

@@ -14,8 +14,9 @@
 /* Philox blocks generated per step: 8 KiB of words, resident in L1. */
 #define FI_BUF_BLOCKS 512
 /* Existing outputs from this size on are written with non-temporal stores, through an L1
- * bounce buffer: they would not stay in cache anyway, and need not be read in first.
- * (New outputs are not: the page faults zero them into cache, where plain stores win.) */
+ * bounce buffer, on CPUs where that pays: they would not stay in cache anyway, and need
+ * not be read in first.  (New outputs are not: the page faults zero them into cache,
+ * where plain stores win.) */
 #ifndef FI_STREAM_MIN_BYTES
 #  define FI_STREAM_MIN_BYTES (UINT64_C(8) << 20)
 #endif
@@ -176,6 +177,7 @@ typedef struct {
     uint64_t counter_lo, counter_hi;
     unsigned words_per_element;
     size_t element_size;
+    int nontemporal;                /* fi_nontemporal_stores of the ISA */
     int stream_stores;
     /* the region as runs: `outer` dims (C order) around runs of run_len elements */
     int n_outer;
@@ -255,8 +257,10 @@ static void fill_part(void *ctx, int part, int nparts)
 static int run_job(fill_job *job, int threads, int flags)
 {
     if (job->total == 0) return FI_OK;
-    job->stream_stores = !(flags & FI_OUTPUT_NEW) &&
-                         job->total * job->element_size >= FI_STREAM_MIN_BYTES;
+    int large = job->total * job->element_size >= FI_STREAM_MIN_BYTES;
+    job->stream_stores = job->kernels->stream_copy != NULL &&
+                         ((flags & FI_OUTPUT_STREAM) ||
+                          (!(flags & FI_OUTPUT_NEW) && large && job->nontemporal));
     uint64_t useful = (job->total + FI_MIN_PER_PART - 1) / FI_MIN_PER_PART;
     int nparts = threads < 1 ? 1 : threads;
     if ((uint64_t)nparts > useful) nparts = (int)useful;
@@ -271,6 +275,7 @@ static int init_job(fill_job *job, const fi_stream *stream, int isa)
     memset(job, 0, sizeof *job);
     job->kernels = fi_kernels_for(isa);
     if (!job->kernels) return FI_E_ISA;
+    job->nontemporal = fi_nontemporal_stores(isa);
     job->key[0] = stream->key[0];
     job->key[1] = stream->key[1];
     job->counter_lo = stream->counter_lo;

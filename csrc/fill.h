@@ -33,8 +33,11 @@ int fi_check_params(int distribution, int dtype, const double params[4]);
 
 /* Flags of a fill.  FI_OUTPUT_NEW: `out` was just allocated and never touched, so its pages
  * are faulted in (and zeroed into cache) by the fill itself and plain stores beat
- * non-temporal ones; without it, large outputs are written with non-temporal stores. */
-enum { FI_OUTPUT_NEW = 1 };
+ * non-temporal ones; without it, large outputs are written with non-temporal stores where
+ * the ISA and the CPU gain from them (fi_nontemporal_stores).  FI_OUTPUT_STREAM:
+ * non-temporal stores whatever the size and CPU, where the ISA has them (for tests).  No
+ * flag ever changes a value. */
+enum { FI_OUTPUT_NEW = 1, FI_OUTPUT_STREAM = 2 };
 
 /* Fills out (C-contiguous, region_shape) with the region of the ndim-dimensional array of
  * `shape` whose element at flat C-order index i is value i of the draw that starts at

@@ -134,3 +134,38 @@ def test_isa_gives_the_same_bytes_of_a_region_on_several_threads(isa, name, dtyp
     for threads in (2, 3, 7):
         got = draw(name, shape, dtype, isa, threads=threads, region=region)
         assert got.tobytes() == expected.tobytes(), f"threads={threads}"
+
+
+def cpu_vendor():
+    """The CPU's vendor string as Linux reports it ("GenuineIntel", "AuthenticAMD", ...),
+    or None where /proc/cpuinfo has none."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def test_non_temporal_stores_only_where_the_kernels_have_them_and_the_cpu_gains(isa):
+    from fastinit import _core
+    fastinit.set_isa(isa)
+    vendor = cpu_vendor()
+    if isa in ("scalar", "neon"):               # their kernels have no non-temporal store
+        assert _core.nontemporal_stores() is False
+    elif vendor is None:
+        pytest.skip("no vendor_id in /proc/cpuinfo to check the x86 policy against")
+    else:                                       # slower on AMD's CPUs (csrc/dispatch.c)
+        assert _core.nontemporal_stores() is (vendor not in ("AuthenticAMD", "HygonGenuine"))
+
+
+@pytest.mark.parametrize("name", ["uniform", "normal"])
+def test_a_large_existing_output_gets_the_bytes_of_a_new_array(isa, name):
+    # 9 MiB: past the size from which existing outputs may take non-temporal stores
+    shape = (9 * 2 ** 18,)
+    new = draw(name, shape, np.float32, isa, threads=2)
+    out = np.full(shape, np.nan, np.float32)
+    draw(name, shape, np.float32, isa, threads=2, out=out)
+    assert out.tobytes() == new.tobytes()

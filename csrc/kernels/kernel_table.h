@@ -39,8 +39,8 @@ typedef void (*fi_transform_fn)(const uint32_t *words, size_t n, const void *par
 enum { FI_UNIFORM = 0, FI_NORMAL = 1, FI_TRUNCATED_NORMAL = 2, FI_N_DISTRIBUTIONS = 3 };
 enum { FI_FLOAT32 = 0, FI_FLOAT64 = 1, FI_FLOAT16 = 2, FI_BFLOAT16 = 3, FI_N_DTYPES = 4 };
 
-/* Copies bytes with non-temporal stores where the ISA has them (then fences), so that
- * outputs larger than the caches are written without first being read in. */
+/* Copies bytes with non-temporal stores (then fences), so that outputs larger than the
+ * caches are written without first being read in; NULL for an ISA without them. */
 typedef void (*fi_stream_copy_fn)(void *dst, const void *src, size_t bytes);
 
 typedef struct {

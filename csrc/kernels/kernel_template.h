@@ -573,8 +573,9 @@ static void stream_copy(void *dst, const void *src, size_t bytes)
     memcpy(d, s, bytes);
     VU_STREAM_FENCE();
 }
+#  define FI_STREAM_COPY stream_copy
 #else
-static void stream_copy(void *dst, const void *src, size_t bytes) { memcpy(dst, src, bytes); }
+#  define FI_STREAM_COPY NULL   /* no non-temporal stores: fill.c writes with plain ones */
 #endif
 
 const fi_kernel_table FI_TABLE_NAME = {
@@ -585,5 +586,5 @@ const fi_kernel_table FI_TABLE_NAME = {
         {normal_f32, normal_f64, normal_f16, normal_bf16},
         {truncated_normal_f32, truncated_normal_f64, truncated_normal_f16, truncated_normal_bf16},
     },
-    stream_copy,
+    FI_STREAM_COPY,
 };

@@ -42,6 +42,7 @@ cdef extern from "dispatch.h" nogil:
         FI_N_ISAS
     unsigned fi_available_isas()
     unsigned fi_disabled_isas()
+    int fi_nontemporal_stores(int isa)
     int fi_scalar_kernels_verified()
     int fi_best_isa()
     const char *fi_isa_name(int isa)

@@ -195,6 +195,12 @@ def disabled_isas():
     return [fi_isa_name(i).decode() for i in range(FI_N_ISAS) if isas & (1u << i)]
 
 
+def nontemporal_stores():
+    """True if large existing outputs are written with non-temporal stores here (the
+    instruction set in use has them and the CPU gains from them)."""
+    return bool(fi_nontemporal_stores(_isa))
+
+
 def best_isa():
     return fi_isa_name(fi_best_isa()).decode()
 
