@@ -323,10 +323,10 @@ def record_out_is_new(monkeypatch):
 def test_an_out_known_to_be_new_is_filled_as_a_new_array_with_the_same_bits(name, dtype,
                                                                            monkeypatch):
     """NewOutGenerator (fastinit.jax's eager path) fills its out= as a new array, where a
-    Generator takes an out= for memory in use (non-temporal stores from 8 MiB on); the store
-    kind never changes the values or the stream's counter."""
+    Generator takes an out= for memory in use (non-temporal stores from 8 MiB on, where the
+    CPU gains from them); the store kind never changes the values or the stream's counter."""
     call = SCHEME_CALLS[name][0]
-    shape = (2048, 1280)           # 10 MiB of float32: existing outs get non-temporal stores
+    shape = (2048, 1280)           # 10 MiB of float32: existing outs may get non-temporal stores
     flags = record_out_is_new(monkeypatch)
     fresh_generator = NewOutGenerator(577)
     fresh = np.empty(shape, dtype)

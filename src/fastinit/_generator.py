@@ -435,8 +435,8 @@ class NewOutGenerator(Generator):
     """A Generator for a caller whose every out= is an array it has just allocated itself
     (fastinit.jax's aligned host buffers).  Such an out is filled as a new array is: its
     pages first touched by the threads that fill them, with plain stores; an out= of a
-    Generator is taken for memory in use, which gets non-temporal stores from 8 MiB on.
-    The store kind never changes the values."""
+    Generator is taken for memory in use, which gets non-temporal stores from 8 MiB on
+    where the CPU gains from them.  The store kind never changes the values."""
     _outs_are_new = True
 
 
