@@ -431,3 +431,24 @@ def test_meta_model_peak_memory_is_about_its_size():
     assert result.returncode == 0, result.stderr
     before, peak, size = (int(v) for v in result.stdout.split()[-3:])
     assert 0.9 < (peak - before) / size < 1.15, (before, peak, size)    # the model's size, once
+
+
+def test_arguments_equal_in_value_but_not_in_type_are_each_checked_before_writing():
+    # identical blocks share one check of their arguments; gain=1 and gain=True compare
+    # equal, but only the first is valid, so the second must still be checked
+    model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4))
+    before = [p.clone() for p in model.parameters()]
+    rules = [("0.weight", ("xavier_uniform", {"gain": 1})),
+             ("1.weight", ("xavier_uniform", {"gain": True}))]
+    with pytest.raises(TypeError, match="gain"):
+        fit.init_module(model, seed=0, rules=rules)
+    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before))
+
+
+def test_identical_blocks_are_filled_as_if_each_was_checked_alone():
+    model = nn.Sequential(*(nn.Linear(8, 8) for _ in range(3)))
+    fit.init_module(model, seed=5)
+    for i in range(3):
+        alone = nn.Linear(8, 8)
+        fit.kaiming_uniform_(alone.weight, a=math.sqrt(5), seed=fit.parameter_seed(5, f"{i}.weight"))
+        assert torch.equal(model[i].weight, alone.weight)

@@ -5,6 +5,7 @@ A parameter's values depend only on (seed, qualified name, position, its init): 
 draws from block 0 of the stream of parameter_seed(seed, name).  Adding, removing or
 reordering other layers changes nothing else."""
 import fnmatch
+import functools
 import inspect
 import math
 import operator
@@ -89,9 +90,11 @@ def gpt_rules(n_layers, *, std=0.02, output_projections=("*.out_proj.weight", "*
 class _Init:
     """A resolved init: fill(tensor, rng) and a description for messages."""
 
-    def __init__(self, fill, description, checkable=True):
-        # checkable: a fill of a meta tensor checks the arguments and writes nothing
+    def __init__(self, fill, description, checkable=True, check_key=None):
+        # checkable: a fill of a meta tensor checks the arguments and writes nothing;
+        # check_key: equal for inits whose checks give the same outcome (None: unknown)
         self.fill, self.description, self.checkable = fill, description, checkable
+        self.check_key = check_key
 
 
 def _scheme_table():
@@ -121,6 +124,13 @@ def _scheme_table():
 _SCHEMES = None
 
 
+@functools.lru_cache(maxsize=None)
+def _signature(function):
+    """inspect.signature of a scheme function, computed once: plan() resolves an init per
+    parameter."""
+    return inspect.signature(function)
+
+
 def resolve_init(spec, what):
     """An _Init from a spec (see Rule), or a ValueError / TypeError naming `what`."""
     global _SCHEMES
@@ -145,11 +155,18 @@ def resolve_init(spec, what):
         raise TypeError(f"{what}: the seed comes from init_module, not from the keywords")
     function = _SCHEMES[name]
     try:
-        inspect.signature(function).bind(None, **kwargs, seed=None)
+        _signature(function).bind(None, **kwargs, seed=None)
     except TypeError as e:
         raise TypeError(f"{what}: {name} does not take {kwargs}: {e}") from None
     description = name if not kwargs else f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
-    return _Init(lambda t, rng: function(t, **kwargs, seed=rng), description)
+    # the types too: 1, 1.0 and True are equal keys but not equally valid arguments
+    check_key = (name, tuple((k, type(v), v) for k, v in kwargs.items()))
+    try:
+        hash(check_key)
+    except TypeError:
+        check_key = None                   # unhashable arguments: checked every time
+    return _Init(lambda t, rng: function(t, **kwargs, seed=rng), description,
+                 check_key=check_key)
 
 
 def _uniform_bound(bound):
@@ -411,9 +428,12 @@ def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unkno
                         f"leave these buffers uninitialized: {', '.join(kept_buffers)}; give them "
                         f"rules (e.g. Rule('zeros', names=...)) or build the model on the CPU")
     root = _root_seed(seed, generator)
+    checked = set()         # (init, shape, dtype) already checked: repeated blocks check once
     for name, tensor, init, _ in entries:       # every argument checked before a byte is written
-        if init.checkable:
+        key = (init.check_key, tuple(tensor.shape), tensor.dtype)
+        if init.checkable and (init.check_key is None or key not in checked):
             init.fill(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), Generator(0))
+            checked.add(key)
     if on_meta:
         module.to_empty(device=device)
         entries, resets, _ = plan(module, weights=weights, biases=biases, rules=rules,
