@@ -338,4 +338,3 @@ def test_an_out_known_to_be_new_is_filled_as_a_new_array_with_the_same_bits(name
     assert fresh.tobytes() == new.tobytes() == existing.tobytes()
     assert fresh_generator.state == {**fastinit.Generator(577).state, "counter":
                                      -(-fresh.size * fresh.itemsize // 16)}
-

@@ -445,6 +445,20 @@ def test_arguments_equal_in_value_but_not_in_type_are_each_checked_before_writin
     assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before))
 
 
+def test_identical_blocks_check_their_arguments_once(monkeypatch):
+    checked = []
+    fill = fit._fill
+
+    def counting_fill(tensor, *args, **kwargs):
+        if tensor.device.type == "meta":             # init_module's checks fill meta tensors
+            checked.append(tuple(tensor.shape))
+        return fill(tensor, *args, **kwargs)
+
+    monkeypatch.setattr(fit, "_fill", counting_fill)
+    fit.init_module(nn.Sequential(*(nn.Linear(8, 8) for _ in range(3))), seed=5)
+    assert sorted(checked) == [(8,), (8, 8)]         # a weight and a bias for three blocks
+
+
 def test_identical_blocks_are_filled_as_if_each_was_checked_alone():
     model = nn.Sequential(*(nn.Linear(8, 8) for _ in range(3)))
     fit.init_module(model, seed=5)

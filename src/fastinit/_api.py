@@ -185,7 +185,7 @@ def show_config(file=None):
         f"instruction set in use: {_core.get_isa()}"
         + (f" (forced by FASTINIT_ISA)" if os.environ.get("FASTINIT_ISA") else ""),
         f"default threads: {_arrays.default_threads()}",
-        f"non-temporal stores for existing outputs of 8 MiB and more: "
+        f"non-temporal stores for large existing outputs: "
         f"{'yes' if _core.nontemporal_stores() else 'no'}",
     ]
     if _core.disabled_isas():
