@@ -10,24 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_timing.h"
 #include "dispatch.h"
 #include "kernels/kernel_table.h"
 
 #define BATCHES 301
 #define WORD_SETS 16
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef struct {
     const fi_kernel_table *k;

@@ -18,24 +18,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_timing.h"
 #include "bench_parts.h"
 #include "dispatch.h"
 
 #define BATCHES 201
 #define WORD_SETS 16
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* fastest of BATCHES batches of `reps` calls, ns per value */
 static double fastest(pass_fn f, const uint32_t *words, size_t words_per_set, size_t n,
