@@ -53,3 +53,6 @@ cdef extern from "parallel.h" nogil:
 cdef extern from "normal_cdf.h" nogil:
     double fi_normal_cdf(double x)
     double fi_normal_sf(double x)
+
+cdef extern from "memory.h" nogil:
+    int fi_advise_huge_pages(void *p, size_t bytes)

@@ -182,6 +182,14 @@ def normal_sf(double x):
     return fi_normal_sf(x)
 
 
+def advise_huge_pages(size_t address, size_t nbytes):
+    """Asks for transparent huge pages under the 2 MiB-aligned part of the nbytes at
+    address, memory about to be written for the first time (csrc/memory.h); True if the
+    advice was given.  The caller owns the memory and keeps it alive; nothing is read or
+    written."""
+    return bool(fi_advise_huge_pages(<void *>address, nbytes))
+
+
 def available_isas():
     """Names of the instruction sets this CPU can run with this build, best last."""
     cdef unsigned isas = fi_available_isas()
