@@ -169,3 +169,25 @@ def test_a_large_existing_output_gets_the_bytes_of_a_new_array(isa, name):
     out = np.full(shape, np.nan, np.float32)
     draw(name, shape, np.float32, isa, threads=2, out=out)
     assert out.tobytes() == new.tobytes()
+
+
+def test_info_names_the_instruction_sets_threads_and_store_policy():
+    import io
+    from fastinit import _core
+    printed = io.StringIO()
+    fastinit.show_config(file=printed)
+    lines = printed.getvalue().splitlines()
+    assert f"instruction sets available: {', '.join(fastinit.available_isas())}" in lines
+    assert any(line.startswith(f"instruction set in use: {fastinit.get_isa()}") for line in lines)
+    stores = "yes" if _core.nontemporal_stores() else "no"
+    assert f"non-temporal stores for large existing outputs: {stores}" in lines
+
+
+def test_python_m_fastinit_info_prints_the_same_report():
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "fastinit", "info"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"fastinit {fastinit.__version__}" in result.stdout.splitlines()
+    assert "non-temporal stores for large existing outputs: " in result.stdout
