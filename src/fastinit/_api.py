@@ -183,7 +183,7 @@ def show_config(file=None):
         f"machine: {platform.machine()} ({platform.system()})",
         f"instruction sets available: {', '.join(_core.available_isas())}",
         f"instruction set in use: {_core.get_isa()}"
-        + (f" (forced by FASTINIT_ISA)" if os.environ.get("FASTINIT_ISA") else ""),
+        + (" (forced by FASTINIT_ISA)" if os.environ.get("FASTINIT_ISA") else ""),
         f"default threads: {_arrays.default_threads()}",
         f"non-temporal stores for large existing outputs: "
         f"{'yes' if _core.nontemporal_stores() else 'no'}",

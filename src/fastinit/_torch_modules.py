@@ -434,19 +434,19 @@ def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unkno
         if init.checkable and (init.check_key is None or key not in checked):
             init.fill(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), Generator(0))
             checked.add(key)
-    fresh = Generator          # a Generator whose out= is memory in use
+    generator_class = Generator         # its out= is memory in use
     if on_meta:
         module.to_empty(device=device)
         entries, resets, _ = plan(module, weights=weights, biases=biases, rules=rules,
                                   unknown=unknown)
         for _, tensor, _, _ in entries:     # untouched memory: filled as new arrays are
             _tensors.advise_fresh(tensor)
-        fresh = NewOutGenerator
+        generator_class = NewOutGenerator
     for m in resets:
         m.reset_parameters()
     with torch.no_grad():
         for name, tensor, init, padding_idx in entries:
-            init.fill(tensor, fresh(parameter_seed(root, name)))
+            init.fill(tensor, generator_class(parameter_seed(root, name)))
             if padding_idx is not None:
                 _tensors.zero_row(tensor, padding_idx)
     return module

@@ -16,7 +16,6 @@ load with fastinit's initializers.
 import random as _python_random
 
 import keras
-import numpy as np
 
 from . import _api, _arrays
 from ._fans import compute_fans

@@ -28,7 +28,7 @@ import warnings
 
 import torch
 from torch.nn import init as _torch_init
-from torch.nn.init import _calculate_correct_fan, _calculate_fan_in_and_fan_out  # noqa: F401
+from torch.nn.init import _calculate_fan_in_and_fan_out
 
 from . import _torch_tensors as _tensors
 from ._fans import calculate_gain
