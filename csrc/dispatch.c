@@ -105,15 +105,17 @@ static int agrees_with_scalar(const fi_kernel_table *k)
     uint32_t ref_words[4 * BLOCKS], words[4 * BLOCKS];
     double ref_out[N], out[N];
     const fi_kernel_table *scalar = &fi_kernels_scalar;
+    /* truncated normal: supports [lo, hi] that bite */
     const fi_params_f32 p32 = {-1.0f, 2.0f, 0.99999994f, 0.5f, 2.0f, -2.0f, 2.0f,
-                               0.022750132f, 0.022750132f, 0.95449974f};
+                               0.022750132f, 0.022750132f, 0.95449974f, -2.5f, 3.0f};
     const fi_params_f64 p64 = {-1.0, 2.0, 0.99999999999999989, 0.5, 2.0, -2.0, 2.0,
-                               0.022750131948179195, 0.022750131948179195, 0.95449973610364158};
+                               0.022750131948179195, 0.022750131948179195, 0.95449973610364158,
+                               -2.5, 3.0};
     /* half outputs: clamps that bite, and a scale of subnormal float16 values */
     const fi_params_h16 ph[2] = {
         {p32, -1.5f, 2.5f},
         {{-1e-6f, 2e-6f, 9.9999994e-7f, 0.0f, 1e-6f, -2.0f, 2.0f, 0.022750132f, 0.022750132f,
-          0.95449974f}, -6.556511e-7f, 6.556511e-7f}};
+          0.95449974f, -1.5e-6f, 1.5e-6f}, -6.556511e-7f, 6.556511e-7f}};
     /* the words against the one-block definition of philox.h, then the transforms
      * against the scalar table's */
     for (uint32_t b = 0; b < BLOCKS; b++) {

@@ -5,6 +5,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "normal_cdf.h"
@@ -22,12 +23,26 @@
 #endif
 /* Elements below which a part is not worth a thread (start-up cost ~ tens of us). */
 #define FI_MIN_PER_PART (1 << 17)
+/* Elements between two looks at the clock on the polling thread (~1 ms of work). */
+#define FI_POLL_ELEMENTS (1 << 20)
 
 typedef struct {
     fi_params_f32 f32;
     fi_params_f64 f64;
     fi_params_h16 h16;
 } fi_params_both;
+
+/* The smallest float32 >= x (-inf for -inf; +inf when none is finite). */
+static float f32_at_least(double x)
+{
+    if (x > FLT_MAX) return INFINITY;
+    if (x < -FLT_MAX) return x == -INFINITY ? -INFINITY : -FLT_MAX;
+    float f = (float)x;
+    return (double)f < x ? nextafterf(f, INFINITY) : f;
+}
+
+/* The largest float32 <= x. */
+static float f32_at_most(double x) { return -f32_at_least(-x); }
 
 static int prepare(int distribution, int dtype, const double prm[4], fi_params_both *kp)
 {
@@ -70,11 +85,23 @@ static int prepare(int distribution, int dtype, const double prm[4], fi_params_b
         else mass = 1.0 - cdf_a - sf_b;
         /* every P = Phi(a) + v * mass must stay a normal number of the output precision */
         if (!(mass >= (single ? 0x1p-100 : 0x1p-960))) return FI_E_TRUNCATION_MASS;
+        /* the support [mean + a std, mean + b std], taken in double from the parameters as
+         * given; every value is clamped to the output-precision values inside it, which
+         * changes only values that rounding carried out (docs/stream.md) */
+        double lo = -INFINITY, hi = INFINITY;
+        if (std > 0) {
+            if (isfinite(a)) lo = mean + a * std;
+            if (isfinite(b)) hi = mean + b * std;
+        }
+        float lof = f32_at_least(lo), hif = f32_at_most(hi);
+        if (single ? !(lof <= hif) || lof == INFINITY || hif == -INFINITY
+                   : !(lo <= hi) || lo == INFINITY || hi == -INFINITY)
+            return FI_E_RANGE_PRECISION;   /* no finite value of the output inside */
         kp->f64 = (fi_params_f64){.mean = mean, .std = std, .a = a, .b = b,
-                                  .cdf_a = cdf_a, .sf_b = sf_b, .mass = mass};
+                                  .cdf_a = cdf_a, .sf_b = sf_b, .mass = mass, .lo = lo, .hi = hi};
         kp->f32 = (fi_params_f32){.mean = (float)mean, .std = (float)std, .a = (float)a,
                                   .b = (float)b, .cdf_a = (float)cdf_a, .sf_b = (float)sf_b,
-                                  .mass = (float)mass};
+                                  .mass = (float)mass, .lo = lof, .hi = hif};
         return FI_OK;
     }
     default:
@@ -185,7 +212,38 @@ typedef struct {
     uint64_t outer_stride[FI_MAX_DIMS];
     uint64_t run_offset, run_len, total;
     char *out;
+    fi_poll_fn poll;                /* NULL: never polled */
+    void *poll_ctx;
+    fi_flag stop;                   /* raised: every part returns at its next buffer */
+    fi_flag interrupted, out_of_memory;
 } fill_job;
+
+/* What one part works with: its buffers (on the heap: a part may run on a small stack)
+ * and, on the calling thread, the pacing of polls. */
+typedef struct {
+    uint32_t buf[4 * FI_BUF_BLOCKS];
+    uint32_t bounce[4 * FI_BUF_BLOCKS];   /* n <= 4 * FI_BUF_BLOCKS / wpe elements of 4 * wpe bytes */
+    int polls;                            /* this part runs on the caller and job->poll is set */
+    uint64_t since_clock, last_poll_ms;
+} part_state;
+
+/* 1 if the fill must stop: another part stopped it, or (on the caller, at most every
+ * FI_POLL_MS) the poll callback asks to. */
+static int should_stop(fill_job *job, part_state *st, uint64_t elements_done)
+{
+    if (fi_flag_is_raised(&job->stop)) return 1;
+    if (!st->polls) return 0;
+    st->since_clock += elements_done;
+    if (st->since_clock < FI_POLL_ELEMENTS) return 0;
+    st->since_clock = 0;
+    uint64_t now = fi_monotonic_ms();
+    if (now - st->last_poll_ms < FI_POLL_MS) return 0;
+    st->last_poll_ms = now;
+    if (!job->poll(job->poll_ctx)) return 0;
+    fi_flag_raise(&job->interrupted);
+    fi_flag_raise(&job->stop);
+    return 1;
+}
 
 static void copy_words(const uint32_t *words, size_t n, const void *params, void *out)
 {
@@ -193,11 +251,10 @@ static void copy_words(const uint32_t *words, size_t n, const void *params, void
     memcpy(out, words, n * sizeof(uint32_t));
 }
 
-/* Elements [first, first + count) of the draw into out. */
-static void fill_elements(const fill_job *job, uint64_t first, uint64_t count, char *out)
+/* Elements [first, first + count) of the draw into out; 0 if the fill was stopped. */
+static int fill_elements(fill_job *job, part_state *st, uint64_t first, uint64_t count, char *out)
 {
-    uint32_t buf[4 * FI_BUF_BLOCKS];
-    uint32_t bounce[4 * FI_BUF_BLOCKS];   /* n <= 4 * FI_BUF_BLOCKS / wpe elements of 4 * wpe bytes */
+    uint32_t *buf = st->buf, *bounce = st->bounce;
     const unsigned wpe = job->words_per_element;
     fi_transform_fn transform = job->transform ? job->transform : copy_words;
     uint64_t word = first * wpe, words_left = count * wpe;
@@ -226,13 +283,25 @@ static void fill_elements(const fill_job *job, uint64_t first, uint64_t count, c
         out += n * job->element_size;
         word += nwords;
         words_left -= nwords;
+        if (should_stop(job, st, n)) return 0;
     }
+    return 1;
 }
 
 /* Part `part` of `nparts` equal slices of the output, walked run by run. */
-static void fill_part(void *ctx, int part, int nparts)
+static void fill_part(void *ctx, int part, int nparts, int on_caller)
 {
-    const fill_job *job = (const fill_job *)ctx;
+    fill_job *job = (fill_job *)ctx;
+    if (fi_flag_is_raised(&job->stop)) return;
+    part_state *st = (part_state *)malloc(sizeof *st);
+    if (!st) {
+        fi_flag_raise(&job->out_of_memory);
+        fi_flag_raise(&job->stop);
+        return;
+    }
+    st->polls = on_caller && job->poll != NULL;
+    st->since_clock = 0;
+    st->last_poll_ms = st->polls ? fi_monotonic_ms() : 0;
     uint64_t per = job->total / (uint64_t)nparts, extra = job->total % (uint64_t)nparts;
     uint64_t o = per * (uint64_t)part + ((uint64_t)part < extra ? (uint64_t)part : extra);
     uint64_t end = o + per + ((uint64_t)part < extra ? 1 : 0);
@@ -247,11 +316,12 @@ static void fill_part(void *ctx, int part, int nparts)
         }
         uint64_t n = job->run_len - within;
         if (n > end - o) n = end - o;
-        fill_elements(job, flat + within, n, job->out + o * job->element_size);
+        if (!fill_elements(job, st, flat + within, n, job->out + o * job->element_size)) break;
         o += n;
         run++;
         within = 0;
     }
+    free(st);
 }
 
 static int run_job(fill_job *job, int threads, int flags)
@@ -265,14 +335,19 @@ static int run_job(fill_job *job, int threads, int flags)
     int nparts = threads < 1 ? 1 : threads;
     if ((uint64_t)nparts > useful) nparts = (int)useful;
     if (nparts > 256) nparts = 256;
-    if (nparts == 1) fill_part(job, 0, 1);
+    if (nparts == 1) fill_part(job, 0, 1, 1);
     else fi_run_parts(nparts, fill_part, job);
+    if (fi_flag_is_raised(&job->out_of_memory)) return FI_E_MEMORY;
+    if (fi_flag_is_raised(&job->interrupted)) return FI_E_INTERRUPTED;
     return FI_OK;
 }
 
-static int init_job(fill_job *job, const fi_stream *stream, int isa)
+static int init_job(fill_job *job, const fi_stream *stream, int isa, fi_poll_fn poll,
+                    void *poll_ctx)
 {
     memset(job, 0, sizeof *job);
+    job->poll = poll;
+    job->poll_ctx = poll_ctx;
     job->kernels = fi_kernels_for(isa);
     if (!job->kernels) return FI_E_ISA;
     job->nontemporal = fi_nontemporal_stores(isa);
@@ -287,6 +362,15 @@ int fi_fill(const fi_stream *stream, int distribution, int dtype, const double p
             int ndim, const int64_t *shape, const int64_t *region_start,
             const int64_t *region_shape, void *out, int threads, int isa, int flags)
 {
+    return fi_fill_polled(stream, distribution, dtype, params, ndim, shape, region_start,
+                          region_shape, out, threads, isa, flags, NULL, NULL);
+}
+
+int fi_fill_polled(const fi_stream *stream, int distribution, int dtype, const double params[4],
+                   int ndim, const int64_t *shape, const int64_t *region_start,
+                   const int64_t *region_shape, void *out, int threads, int isa, int flags,
+                   fi_poll_fn poll, void *poll_ctx)
+{
     fi_params_both kp;
     fill_job job;
     int status = prepare_draw(distribution, dtype, params, &kp);
@@ -296,7 +380,7 @@ int fi_fill(const fi_stream *stream, int distribution, int dtype, const double p
         if (shape[d] < 0 || region_start[d] < 0 || region_shape[d] < 0 ||
             region_start[d] > shape[d] || region_shape[d] > shape[d] - region_start[d])
             return FI_E_SHAPE;
-    if ((status = init_job(&job, stream, isa)) != FI_OK) return status;
+    if ((status = init_job(&job, stream, isa, poll, poll_ctx)) != FI_OK) return status;
     job.transform = job.kernels->transform[distribution][dtype];
     job.params = dtype == FI_FLOAT32   ? (const void *)&kp.f32
                  : dtype == FI_FLOAT64 ? (const void *)&kp.f64
@@ -330,8 +414,14 @@ int fi_fill(const fi_stream *stream, int distribution, int dtype, const double p
 int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads, int isa,
                   int flags)
 {
+    return fi_random_raw_polled(stream, nwords, out, threads, isa, flags, NULL, NULL);
+}
+
+int fi_random_raw_polled(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads,
+                         int isa, int flags, fi_poll_fn poll, void *poll_ctx)
+{
     fill_job job;
-    int status = init_job(&job, stream, isa);
+    int status = init_job(&job, stream, isa, poll, poll_ctx);
     if (status != FI_OK) return status;
     job.transform = NULL;
     job.words_per_element = 1;

@@ -24,8 +24,15 @@ enum {
     FI_E_RANGE_PRECISION = -3, /* low and high collapse (or overflow) in the output precision */
     FI_E_TRUNCATION_MASS = -4, /* [a, b] holds too little probability for the output precision */
     FI_E_ISA = -5,             /* the requested ISA is not available */
-    FI_E_SHAPE = -6            /* bad ndim, negative extents, region outside the shape */
+    FI_E_SHAPE = -6,           /* bad ndim, negative extents, region outside the shape */
+    FI_E_INTERRUPTED = -7,     /* the poll callback asked to stop: `out` is partly written */
+    FI_E_MEMORY = -8           /* no memory for a part's buffers: `out` is partly written */
 };
+
+/* Called now and then (at most every FI_POLL_MS, never from a helper thread) during a long
+ * fill; a nonzero return stops the fill early with FI_E_INTERRUPTED. */
+typedef int (*fi_poll_fn)(void *poll_ctx);
+#define FI_POLL_MS 50
 
 /* Checks the parameters of a distribution without drawing anything:
  * uniform (low, high), normal (mean, std), truncated normal (mean, std, a, b). */
@@ -46,9 +53,19 @@ int fi_fill(const fi_stream *stream, int distribution, int dtype, const double p
             int ndim, const int64_t *shape, const int64_t *region_start,
             const int64_t *region_shape, void *out, int threads, int isa, int flags);
 
+/* fi_fill that calls poll(poll_ctx) on the calling thread during long fills, so that a
+ * caller can answer an interrupt (Ctrl-C) without waiting for the whole fill.  poll may
+ * be NULL. */
+int fi_fill_polled(const fi_stream *stream, int distribution, int dtype, const double params[4],
+                   int ndim, const int64_t *shape, const int64_t *region_start,
+                   const int64_t *region_shape, void *out, int threads, int isa, int flags,
+                   fi_poll_fn poll, void *poll_ctx);
+
 /* Writes nwords raw words of the stream, starting at word 0 of block stream->counter. */
 int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads, int isa,
                   int flags);
+int fi_random_raw_polled(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads,
+                         int isa, int flags, fi_poll_fn poll, void *poll_ctx);
 
 /* One Philox4x32 block with the given number of rounds (10 for the stream). */
 void fi_philox4x32(int rounds, const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);

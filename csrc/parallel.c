@@ -1,3 +1,6 @@
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#  define _POSIX_C_SOURCE 200809L   /* clock_gettime */
+#endif
 #include "parallel.h"
 
 #include <stdlib.h>
@@ -15,9 +18,19 @@ static int claim_helper(void)
 }
 static void release_helper(void) { InterlockedDecrement(&helpers_busy); }
 void fi_set_helper_budget(int helpers) { InterlockedExchange(&helper_budget, helpers); }
+void fi_flag_raise(fi_flag *flag) { InterlockedExchange(flag, 1); }
+int fi_flag_is_raised(fi_flag *flag) { return InterlockedCompareExchange(flag, 0, 0) != 0; }
+uint64_t fi_monotonic_ms(void) { return (uint64_t)GetTickCount64(); }
 #else
 #  include <pthread.h>
 #  include <stdatomic.h>
+#  include <time.h>
+uint64_t fi_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 typedef pthread_t fi_thread;
 /* Lock-free, so that a fork() while another thread sits in here cannot leave the child a
  * held lock; the child also starts with no helpers of its own (none of the parent's
@@ -36,6 +49,8 @@ static int claim_helper(void)
 }
 static void release_helper(void) { atomic_fetch_sub(&helpers_busy, 1); }
 void fi_set_helper_budget(int helpers) { atomic_store(&helper_budget, helpers < 0 ? 0 : helpers); }
+void fi_flag_raise(fi_flag *flag) { atomic_store_explicit(flag, 1, memory_order_relaxed); }
+int fi_flag_is_raised(fi_flag *flag) { return atomic_load_explicit(flag, memory_order_relaxed); }
 #endif
 
 typedef struct {
@@ -48,7 +63,7 @@ typedef struct {
 static DWORD WINAPI run_task(LPVOID arg)
 {
     part_task *t = (part_task *)arg;
-    t->fn(t->ctx, t->part, t->nparts);
+    t->fn(t->ctx, t->part, t->nparts, 0);
     return 0;
 }
 static int start_thread(fi_thread *th, part_task *t)
@@ -61,7 +76,7 @@ static void join_thread(fi_thread th) { WaitForSingleObject(th, INFINITE); Close
 static void *run_task(void *arg)
 {
     part_task *t = (part_task *)arg;
-    t->fn(t->ctx, t->part, t->nparts);
+    t->fn(t->ctx, t->part, t->nparts, 0);
     return NULL;
 }
 static int start_thread(fi_thread *th, part_task *t)
@@ -71,29 +86,37 @@ static int start_thread(fi_thread *th, part_task *t)
 static void join_thread(fi_thread th) { pthread_join(th, NULL); }
 #endif
 
-#define FI_MAX_PARTS 256
+/* One helper's thread and task: on the heap, never on the caller's stack. */
+typedef struct {
+    fi_thread thread;
+    part_task task;
+    int started;
+} helper_slot;
 
 void fi_run_parts(int nparts, fi_part_fn fn, void *ctx)
 {
-    fi_thread threads[FI_MAX_PARTS];
-    part_task tasks[FI_MAX_PARTS];
-    int started[FI_MAX_PARTS];
-    if (nparts > FI_MAX_PARTS) nparts = FI_MAX_PARTS;
+    helper_slot *slots = nparts > 1 ? (helper_slot *)calloc((size_t)nparts, sizeof *slots) : NULL;
+    if (!slots) {   /* one part, or no memory for the slots: every part on the caller */
+        for (int p = 0; p < nparts; p++) fn(ctx, p, nparts, 1);
+        return;
+    }
     for (int p = 1; p < nparts; p++) {
-        tasks[p].fn = fn; tasks[p].ctx = ctx; tasks[p].part = p; tasks[p].nparts = nparts;
-        started[p] = claim_helper();
-        if (started[p] && !start_thread(&threads[p], &tasks[p])) {
+        helper_slot *h = &slots[p];
+        h->task.fn = fn; h->task.ctx = ctx; h->task.part = p; h->task.nparts = nparts;
+        h->started = claim_helper();
+        if (h->started && !start_thread(&h->thread, &h->task)) {
             release_helper();
-            started[p] = 0;
+            h->started = 0;
         }
     }
-    fn(ctx, 0, nparts);
+    fn(ctx, 0, nparts, 1);
     for (int p = 1; p < nparts; p++) {
-        if (started[p]) {
-            join_thread(threads[p]);
+        if (slots[p].started) {
+            join_thread(slots[p].thread);
             release_helper();
         } else {
-            fn(ctx, p, nparts);
+            fn(ctx, p, nparts, 1);
         }
     }
+    free(slots);
 }

@@ -165,6 +165,13 @@ def test_chunks_auto_and_a_block_shape_are_accepted():
         assert same_bits(x.compute(), full)
 
 
+@pytest.mark.parametrize("chunks", [0, (0,), (5, 0), -2, (10, -3)])
+def test_a_block_size_of_zero_or_below_minus_one_is_a_clear_error(chunks):
+    shape = (10,) if not isinstance(chunks, tuple) or len(chunks) == 1 else (10, 10)
+    with pytest.raises(ValueError, match="a block size must be positive"):
+        fdask.normal(shape, chunks=chunks, seed=0)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_slices_of_the_lazy_array_are_slices_of_the_full_array(dtype):
     shape = (300, 40, 7)

@@ -272,14 +272,31 @@ def test_truncated_normal_values_are_the_documented_inverse_cdf(stream_words, se
         assert_z_close(got, z, dtype, atol=ATOL_TRUNCATED_Z[dtype])
 
 
+def support_bound(value, dtype, up):
+    """The value of dtype nearest to `value` (a double) on its inner side: the smallest
+    >= value (up) or the largest <= value; infinite values stay infinite."""
+    v = dtype.type(value)
+    if np.isfinite(value) and (float(v) < value if up else float(v) > value):
+        v = np.nextafter(v, dtype.type(np.inf if up else -np.inf))
+    return v
+
+
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
 @pytest.mark.parametrize("mean, std, a, b", [(0.5, 2.0, -1.0, 3.0), (-3.0, 0.01, 2.5, 4.0),
-                                             (10.0, 3.0, -np.inf, 0.0), (1.0, 0.0, -2.0, 2.0)])
+                                             (10.0, 3.0, -np.inf, 0.0), (1.0, 0.0, -2.0, 2.0),
+                                             (-7.3, 0.02, 5.0, 10.0), (0.1, 0.3, -0.2, 1.7)])
 def test_truncated_normal_is_mean_plus_std_times_the_standard_value(dtype, mean, std, a, b):
+    # section 4: x = mean + std z, clamped to the values of the format inside
+    # [mean + a std, mean + b std] (taken in double), for std > 0
     t = dtype.type
-    z = fastinit.truncated_normal(999, a=a, b=b, dtype=dtype, seed=59)
-    got = fastinit.truncated_normal(999, mean, std, a, b, dtype=dtype, seed=59)
-    assert got.tobytes() == (t(mean) + t(std) * z).tobytes()
+    z = fastinit.truncated_normal(9999, a=a, b=b, dtype=dtype, seed=59)
+    got = fastinit.truncated_normal(9999, mean, std, a, b, dtype=dtype, seed=59)
+    expected = t(mean) + t(std) * z
+    if std > 0:
+        lo = support_bound(mean + a * std, dtype, up=True)
+        hi = support_bound(mean + b * std, dtype, up=False)
+        expected = np.minimum(np.maximum(expected, lo), hi)
+    assert got.tobytes() == expected.tobytes()
 
 
 # ---------------------------------------------------------------- where a draw starts

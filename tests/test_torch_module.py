@@ -399,10 +399,15 @@ def test_buffers_no_layer_resets_are_kept_on_the_cpu():
 def test_meta_model_with_buffers_nothing_would_fill_is_a_clear_error():
     with torch.device("meta"):
         model = WithTable()
-    with pytest.raises(TypeError, match="uninitialized: table"):
+    with pytest.raises(TypeError, match="without their values: table; build the model on the CPU"):
         fit.init_module(model, seed=0)
     assert model.fc.weight.is_meta                       # nothing materialized
-    fit.init_module(model, seed=0, rules=[("table", ("constant", {"val": 2.0}))])
+    # a name rule is for parameters only: it does not cover the buffer
+    with pytest.raises(TypeError, match="without their values: table"):
+        fit.init_module(model, seed=0, rules=[("table", ("constant", {"val": 2.0}))])
+    assert model.fc.weight.is_meta
+    fit.init_module(model, seed=0,
+                    rules=[fit.Rule(("constant", {"val": 2.0}), names="table", buffers=True)])
     assert torch.equal(model.table, torch.full((6,), 2.0))
 
 

@@ -33,7 +33,9 @@ DISTRIBUTION_PARAMS = {
     "uniform": [(0.0, 1.0), (-2.0, 3.0), (1e-3, 1e-3 + 2.0 ** -20)],
     "normal": [(0.0, 1.0), (0.5, 2.0)],
     "truncated_normal": [(0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -2.0, 2.0), (1.0, 0.5, -INF, 0.3),
-                         (0.0, 1.0, 2.5, 6.0), (-3.0, 2.0, -9.0, -5.5), (0.0, 1.0, -INF, INF)],
+                         (0.0, 1.0, 2.5, 6.0), (-3.0, 2.0, -9.0, -5.5), (0.0, 1.0, -INF, INF),
+                         # mean + std z rounds past mean + a std here: the support clamp
+                         (-7.3, 0.02, 5.0, 10.0)],
 }
 # (key, counter): keys of seeds 0 and 2^63, counters across the c0 and 64-bit carries
 STREAMS = [((0x12345678, 0x9ABCDEF0), 77), (fastinit.bits.key_from_seed(0), 0),

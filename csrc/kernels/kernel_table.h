@@ -12,12 +12,14 @@ typedef struct {
     float low, span, high_below;          /* uniform: low + span * u, capped below high */
     float mean, std;                      /* normal and truncated normal */
     float a, b, cdf_a, sf_b, mass;        /* truncated normal, in standard units */
+    float lo, hi;                         /* truncated normal: the support, in values */
 } fi_params_f32;
 
 typedef struct {
     double low, span, high_below;
     double mean, std;
     double a, b, cdf_a, sf_b, mass;
+    double lo, hi;
 } fi_params_f64;
 
 /* float16 / bfloat16: the float32 draw, clamped to [lo, hi] (the nearest half values inside

@@ -418,7 +418,9 @@ FI_INLINE VF truncated_normal_f32_finish(const uint32_t *w, VF z, const fi_param
     (void)w;
     z = VF_SELECT(lower, z, VF_SUB(VF_SET1(0.0f), z));
     z = VF_MAX(VF_MIN(z, VF_SET1(p->b)), VF_SET1(p->a));
-    return VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z));
+    /* rounding may carry mean + std z past a bound by an ulp: the support is kept */
+    VF x = VF_ADD(VF_SET1(p->mean), VF_MUL(VF_SET1(p->std), z));
+    return VF_MAX(VF_MIN(x, VF_SET1(p->hi)), VF_SET1(p->lo));
 }
 
 FI_INLINE MD truncated_f64_split(const uint32_t *w, const fi_params_f64 *p, VD *q)
@@ -449,7 +451,8 @@ FI_INLINE VD truncated_normal_f64_finish(const uint32_t *w, VD z, const fi_param
     (void)w;
     z = VD_SELECT(lower, z, VD_SUB(VD_SET1(0.0), z));
     z = VD_MAX(VD_MIN(z, VD_SET1(p->b)), VD_SET1(p->a));
-    return VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z));
+    VD x = VD_ADD(VD_SET1(p->mean), VD_MUL(VD_SET1(p->std), z));
+    return VD_MAX(VD_MIN(x, VD_SET1(p->hi)), VD_SET1(p->lo));
 }
 
 /* ---------------------------------------------------------------- loops over n elements */

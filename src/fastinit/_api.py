@@ -6,6 +6,7 @@ import inspect
 import os
 import platform
 import textwrap
+import threading
 
 import numpy as np
 
@@ -26,9 +27,26 @@ _core.set_helper_budget(max(_arrays.default_threads() - 1, 0))
 
 
 def seed(seed=None):
-    """seed(seed=None): restarts the module generator (used by calls with seed=None)."""
+    """seed(seed=None): restarts the module generator (used by calls with seed=None).
+    seed=None takes fresh OS entropy, again in every forked child process (a fork-based
+    pool's or DataLoader's workers draw differently, as Python's random does); a seeded
+    module generator is inherited by children as it is, as numpy's is (use
+    Generator.spawn for distinct streams)."""
     global _module_generator
     _module_generator = Generator(seed)
+
+
+def _after_fork_in_child():
+    global _module_generator
+    if _module_generator._seed is None:
+        _module_generator = Generator()
+    else:
+        # a thread of the parent may have held the lock at the fork: it never releases here
+        _module_generator._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _generator_for(seed):

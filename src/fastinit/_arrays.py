@@ -166,7 +166,68 @@ def _physical_memory():
         return None
 
 
-PHYSICAL_MEMORY = _physical_memory()
+def _read_limit(path):
+    """A cgroup memory limit file's value in bytes, or None for none ("max", absent)."""
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    if not text.isdigit():
+        return None                    # "max": no limit at this level
+    value = int(text)
+    return value if value < 2 ** 62 else None   # v1 writes "no limit" as ~2^63
+
+
+def cgroup_memory_limit(proc="/proc/self"):
+    """The smallest memory limit of the cgroups this process is in (v1 and v2, every level
+    up to the mount's root, as the kernel enforces them), or None.  A container's limit
+    kills a process that touches more, long before physical memory runs out."""
+    try:
+        with open(os.path.join(proc, "cgroup")) as f:
+            groups = [line.rstrip("\n").split(":", 2) for line in f]
+        with open(os.path.join(proc, "mountinfo")) as f:
+            mounts = [line.split() for line in f]
+    except OSError:
+        return None
+    limits = []
+    for fields in mounts:
+        if "-" not in fields:
+            continue
+        sep = fields.index("-")
+        fstype, options = fields[sep + 1], fields[sep + 3].split(",") if len(fields) > sep + 3 else []
+        root, mount_point = fields[3], fields[4]
+        for group in groups:
+            if len(group) != 3:
+                continue
+            _, controllers, path = group
+            if fstype == "cgroup2" and controllers == "":
+                name = "memory.max"
+            elif fstype == "cgroup" and "memory" in controllers.split(",") and "memory" in options:
+                name = "memory.limit_in_bytes"
+            else:
+                continue
+            # the process's group relative to what this mount shows (a container sees its
+            # own group as the mount's root)
+            relative = os.path.relpath(path, root) if path.startswith(root) else "."
+            directory = os.path.normpath(os.path.join(mount_point, relative))
+            while True:
+                limit = _read_limit(os.path.join(directory, name))
+                if limit is not None:
+                    limits.append(limit)
+                if directory == mount_point or len(directory) <= len(mount_point):
+                    break
+                directory = os.path.dirname(directory)
+    return min(limits) if limits else None
+
+
+def _memory_limit():
+    limits = [m for m in (_physical_memory(), cgroup_memory_limit()) if m is not None]
+    return min(limits) if limits else None
+
+
+# The most memory a new array may take: physical memory, or a container's limit if lower.
+MEMORY_LIMIT = _memory_limit()
 MAX_BYTES = int(np.iinfo(np.intp).max)
 
 
@@ -183,22 +244,28 @@ def check_allocation(shape, dtype):
     if nbytes > MAX_BYTES:
         raise OverflowError(f"an array of shape {shape} and dtype {dtype} needs {nbytes} bytes, "
                             f"more than the address space")
-    if PHYSICAL_MEMORY is not None and nbytes > PHYSICAL_MEMORY:
+    if MEMORY_LIMIT is not None and nbytes > MEMORY_LIMIT:
         raise MemoryError(f"an array of shape {shape} and dtype {dtype} needs "
-                          f"{nbytes / 2**30:.1f} GiB, more than this machine's "
-                          f"{PHYSICAL_MEMORY / 2**30:.1f} GiB of memory")
+                          f"{nbytes / 2**30:.1f} GiB, more than the "
+                          f"{MEMORY_LIMIT / 2**30:.1f} GiB of memory this process may use "
+                          f"(physical memory, or its container's limit)")
+
+
+# More threads than this never help (the core splits a fill into at most 256 parts) and
+# would overflow the core's int: larger requests are clamped to it.
+MAX_THREADS = 256
 
 
 def _default_threads():
-    env = os.environ.get("FASTINIT_NUM_THREADS")
-    if env is not None:
+    env = os.environ.get("FASTINIT_NUM_THREADS", "").strip()
+    if env:                       # empty: unset, as tools treat an empty variable
         try:
             n = int(env)
         except ValueError:
             raise ValueError(f"FASTINIT_NUM_THREADS must be a positive integer, got {env!r}") from None
         if n < 1:
             raise ValueError(f"FASTINIT_NUM_THREADS must be a positive integer, got {env!r}")
-        return n
+        return min(n, MAX_THREADS)
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

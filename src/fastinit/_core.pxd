@@ -16,14 +16,24 @@ cdef extern from "fill.h" nogil:
         FI_E_TRUNCATION_MASS
         FI_E_ISA
         FI_E_SHAPE
+        FI_E_INTERRUPTED
+        FI_E_MEMORY
         FI_OUTPUT_NEW
+
+    ctypedef int (*fi_poll_fn)(void *poll_ctx) noexcept nogil
 
     int fi_check_params(int distribution, int dtype, const double params[4])
     int fi_fill(const fi_stream *stream, int distribution, int dtype, const double params[4],
                 int ndim, const int64_t *shape, const int64_t *region_start,
                 const int64_t *region_shape, void *out, int threads, int isa, int flags)
+    int fi_fill_polled(const fi_stream *stream, int distribution, int dtype,
+                       const double params[4], int ndim, const int64_t *shape,
+                       const int64_t *region_start, const int64_t *region_shape, void *out,
+                       int threads, int isa, int flags, fi_poll_fn poll, void *poll_ctx)
     int fi_random_raw(const fi_stream *stream, uint64_t nwords, uint32_t *out, int threads,
                       int isa, int flags)
+    int fi_random_raw_polled(const fi_stream *stream, uint64_t nwords, uint32_t *out,
+                             int threads, int isa, int flags, fi_poll_fn poll, void *poll_ctx)
     void fi_philox4x32(int rounds, const uint32_t ctr[4], const uint32_t key[2],
                        uint32_t out[4])
 

@@ -4,8 +4,10 @@ the GIL, and turns its status codes into exceptions.  Validation with argument n
 happens in the Python layer (_arrays.py, _schemes.py); the checks here are the last line
 that keeps bad values away from the C code."""
 import sys
+import threading
 
 cimport numpy as cnp
+from cpython.exc cimport PyErr_CheckSignals
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 cnp.import_array()
@@ -45,12 +47,37 @@ cdef int _dtype_code(object dtype) except -1:
     raise TypeError(f"dtype must be float32, float64, float16 or bfloat16, got {dtype}")
 
 
-def _raise_for_status(int status, int distribution, object dtype):
+cdef int _poll_signals(void *raised) noexcept nogil:
+    """The poll of a long fill (csrc/fill.h): runs Python's signal handlers; an exception
+    one raises (Ctrl-C's KeyboardInterrupt) stops the fill and is kept in `raised`, a list,
+    to be raised when the fill has returned."""
+    with gil:
+        try:
+            PyErr_CheckSignals()
+        except BaseException as e:
+            (<list>raised).append(e)
+            return 1
+    return 0
+
+
+cdef inline bint _on_main_thread():
+    # Python runs signal handlers on the main thread only: polling elsewhere is wasted
+    return threading.main_thread() is threading.current_thread()
+
+
+def _raise_for_status(int status, int distribution, object dtype, list raised=None):
     """The one place where C status codes become Python exceptions."""
     if status == FI_OK:
         return
+    if status == FI_E_INTERRUPTED and raised:
+        raise raised[0]
+    if status == FI_E_MEMORY:
+        raise MemoryError("not enough memory for the fill's buffers")
     if status == FI_E_PARAMS:
         raise ValueError(f"invalid parameters ({_PARAM_NAMES.get(distribution, '?')})")
+    if status == FI_E_RANGE_PRECISION and distribution == FI_TRUNCATED_NORMAL:
+        raise ValueError(f"mean and std overflow {dtype}, or no {dtype} value lies in the "
+                         f"support [mean + a std, mean + b std]")
     if status == FI_E_RANGE_PRECISION:
         raise ValueError(f"low and high (or mean and std) do not fit in {dtype}: they "
                          f"overflow, round to the same value, or no {dtype} value lies "
@@ -93,7 +120,10 @@ def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
     """Fills `out` (C-contiguous, writable, region_shape; float32, float64, float16 or
     ml_dtypes.bfloat16, recognised by its dtype, so any 2-byte buffer viewed as one of those
     will do) with the region of the draw of `shape` that starts at block `counter` of the stream of `key`;
-    out_is_new says `out` was just allocated (it picks the store kind, never the values)."""
+    out_is_new says `out` was just allocated (it picks the store kind, never the values).
+    On the main thread, an exception raised by a signal handler during the fill (Ctrl-C)
+    stops it within about 50 ms and propagates; `out` is then left partly written: each
+    element holds either its new value or what it held before."""
     cdef fi_stream stream
     cdef double c_params[4]
     cdef int64_t c_shape[FI_MAX_DIMS]
@@ -103,6 +133,8 @@ def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
     cdef int dist = DISTRIBUTIONS[distribution]
     cdef int dtype_code
     cdef void *data = cnp.PyArray_DATA(out)
+    cdef list raised
+    cdef fi_poll_fn poll
     try:
         dtype_code = _dtype_code(out.dtype)
     except TypeError:
@@ -122,10 +154,13 @@ def fill(tuple key, object counter, str distribution, tuple params, tuple shape,
         raise ValueError("out has the wrong shape")
     _stream_to_c(key, counter, &stream)
     _params_to_c(params, c_params)
+    raised = []
+    poll = _poll_signals if _on_main_thread() else <fi_poll_fn>NULL
     with nogil:
-        status = fi_fill(&stream, dist, dtype_code, c_params, ndim, c_shape, c_start, c_rshape,
-                         data, threads, _isa, FI_OUTPUT_NEW if out_is_new else 0)
-    _raise_for_status(status, dist, out.dtype)
+        status = fi_fill_polled(&stream, dist, dtype_code, c_params, ndim, c_shape, c_start,
+                                c_rshape, data, threads, _isa,
+                                FI_OUTPUT_NEW if out_is_new else 0, poll, <void *>raised)
+    _raise_for_status(status, dist, out.dtype, raised)
     return out
 
 
@@ -135,12 +170,17 @@ def random_raw(tuple key, object counter, cnp.ndarray out, int threads):
     cdef int status
     cdef uint64_t n = out.size
     cdef uint32_t *data = <uint32_t *>cnp.PyArray_DATA(out)
+    cdef list raised
+    cdef fi_poll_fn poll
     if cnp.PyArray_TYPE(out) != cnp.NPY_UINT32 or not cnp.PyArray_IS_C_CONTIGUOUS(out):
         raise ValueError("out must be a contiguous uint32 array")
     _stream_to_c(key, counter, &stream)
+    raised = []
+    poll = _poll_signals if _on_main_thread() else <fi_poll_fn>NULL
     with nogil:
-        status = fi_random_raw(&stream, n, data, threads, _isa, FI_OUTPUT_NEW)
-    _raise_for_status(status, -1, out.dtype)
+        status = fi_random_raw_polled(&stream, n, data, threads, _isa, FI_OUTPUT_NEW, poll,
+                                      <void *>raised)
+    _raise_for_status(status, -1, out.dtype, raised)
     return out
 
 

@@ -145,6 +145,17 @@ class Generator:
         self._counter = 0
         self._lock = threading.Lock()
 
+    def __getstate__(self):
+        # everything but the lock: a pickled or copied Generator continues the same stream
+        with self._lock:
+            state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def __repr__(self):
         return f"fastinit.Generator(key=({self._key[0]:#010x}, {self._key[1]:#010x}), counter={self._counter})"
 

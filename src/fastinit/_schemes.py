@@ -113,6 +113,6 @@ def he(a, mode, nonlinearity, distribution):
     """He et al. (2015), as torch's kaiming_*: variance gain^2 / fan, fan = fan_in or
     fan_out, gain = calculate_gain(nonlinearity, a)."""
     check_choice("mode", mode, ("fan_in", "fan_out"))
-    a = check_real("a", a)
+    a = None if a is None else check_real("a", a)      # None: leaky_relu's default slope, as torch
     g = calculate_gain(nonlinearity, a)
     return g * g, mode, distribution

@@ -31,13 +31,21 @@ def parameter_seed(seed, name):
 
 
 class Rule:
-    """Rule(init, *, names=None, modules=None): init for every parameter whose qualified
-    name matches one of `names` (fnmatch globs, e.g. "*.out_proj.weight", "*bias") and
-    whose module is an instance of `modules` (a class or a tuple of classes); an omitted
-    condition always holds.  init: a scheme name ("normal", "zeros", "he_normal", ...),
-    (name, {keyword: value}) or a callable(tensor, *, seed) filling tensor in place."""
+    """Rule(init, *, names=None, modules=None, buffers=False): init for every parameter
+    whose qualified name matches one of `names` (fnmatch globs, e.g. "*.out_proj.weight",
+    "*bias") and whose module is an instance of `modules` (a class or a tuple of classes);
+    an omitted condition always holds.  init: a scheme name ("normal", "zeros",
+    "he_normal", ...), (name, {keyword: value}) or a callable(tensor, *, seed) filling
+    tensor in place.
 
-    def __init__(self, init, *, names=None, modules=None):
+    A rule matches parameters only: a glob such as "*bias" must never reach a buffer that
+    happens to share the name (GPT-Neo's boolean causal masks are buffers called `bias`).
+    buffers=True makes it match floating-point buffers instead; other buffers (masks,
+    indices, counters) are never written by a rule."""
+
+    def __init__(self, init, *, names=None, modules=None, buffers=False):
+        if not isinstance(buffers, bool):
+            raise TypeError(f"buffers must be True or False, got {buffers!r}")
         if names is None and modules is None:
             raise ValueError("a Rule needs names=, modules= or both")
         if isinstance(names, str):
@@ -53,15 +61,21 @@ class Rule:
             if not all(isinstance(m, type) and issubclass(m, nn.Module) for m in modules):
                 raise TypeError(f"modules must be nn.Module classes, got {modules!r}")
         self.init = resolve_init(init, "Rule init")
-        self.names, self.modules = names, modules
+        self.names, self.modules, self.buffers = names, modules, buffers
 
-    def matches(self, qualified_name, module):
+    def matches(self, qualified_name, module, tensor):
+        if isinstance(tensor, nn.Parameter) == self.buffers:
+            return False
+        if self.buffers and not tensor.is_floating_point():
+            return False
         if self.modules is not None and not isinstance(module, self.modules):
             return False
         return self.names is None or any(fnmatch.fnmatchcase(qualified_name, n) for n in self.names)
 
     def __repr__(self):
-        return f"Rule({self.init.description}, names={self.names!r}, modules={self.modules!r})"
+        extra = ", buffers=True" if self.buffers else ""
+        return (f"Rule({self.init.description}, names={self.names!r}, "
+                f"modules={self.modules!r}{extra})")
 
 
 def gpt_rules(n_layers, *, std=0.02, output_projections=("*.out_proj.weight", "*.linear2.weight",
@@ -340,7 +354,7 @@ def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
         if is_param and biases is not None and _is_bias(local):
             init = biases
         for rule in rules:
-            if rule.matches(name, module):
+            if rule.matches(name, module, tensor):
                 init = rule.init
         if init is None and not is_param:
             kept_buffers.append(name)       # a buffer no reset_parameters touches: kept
@@ -394,6 +408,27 @@ def _root_seed(seed, generator):
     return seed_int(seed, accepted="None or a non-negative int")
 
 
+def _shared_tensors(model):
+    """[[(module, kind, local name), ...]] for every tensor held under more than one name
+    (tied weights), first holder first, in named_modules order."""
+    holders = {}
+    for module in model.modules():
+        for kind in ("_parameters", "_buffers"):
+            for local, tensor in getattr(module, kind).items():
+                if tensor is not None:
+                    holders.setdefault(id(tensor), []).append((module, kind, local))
+    return [h for h in holders.values() if len(h) > 1]
+
+
+def _retie(ties):
+    """Points every holder of a tie at its first holder's tensor again: to_empty makes a new
+    tensor per module, which would untie them."""
+    for (first, kind, local), *others in ties:
+        tensor = getattr(first, kind)[local]
+        for module, other_kind, other_local in others:
+            getattr(module, other_kind)[other_local] = tensor
+
+
 def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unknown="error",
                 generator=None, device="cpu"):
     """init_module(module, seed=None, *, weights=None, biases=None, rules=(),
@@ -415,7 +450,9 @@ def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unkno
     seed: an int, or None to draw one from `generator` / torch's default generator (see
     fastinit.torch).  Parameter `name` is filled from parameter_seed(seed, name).
     A module with meta tensors (built under torch.device("meta")) is first materialized
-    with module.to_empty(device=device), then filled once.  Parameters that are DTensors
+    with module.to_empty(device=device), its tied tensors tied again, then filled once:
+    a tensor held under several names is filled once, under its first name, so meta-built
+    and CPU-built models get the same bits.  Parameters that are DTensors
     (e.g. after FSDP2's fully_shard) have each rank fill its own shard.
     """
     if not isinstance(module, nn.Module):
@@ -424,9 +461,11 @@ def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unkno
                                          unknown=unknown)
     on_meta = any(t.is_meta for t in module.parameters()) or any(t.is_meta for t in module.buffers())
     if on_meta and kept_buffers:
+        # their values come from the model's own code (frequency tables, masks, position
+        # ids), which to_empty does not run: no rule of ours could know them
         raise TypeError(f"init_module materializes this meta model with to_empty, which would "
-                        f"leave these buffers uninitialized: {', '.join(kept_buffers)}; give them "
-                        f"rules (e.g. Rule('zeros', names=...)) or build the model on the CPU")
+                        f"leave these buffers without their values: {', '.join(kept_buffers)}; "
+                        f"build the model on the CPU (its constructor computes them)")
     root = _root_seed(seed, generator)
     checked = set()         # (init, shape, dtype) already checked: repeated blocks check once
     for name, tensor, init, _ in entries:       # every argument checked before a byte is written
@@ -436,7 +475,9 @@ def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unkno
             checked.add(key)
     generator_class = Generator         # its out= is memory in use
     if on_meta:
+        ties = _shared_tensors(module)
         module.to_empty(device=device)
+        _retie(ties)
         entries, resets, _ = plan(module, weights=weights, biases=biases, rules=rules,
                                   unknown=unknown)
         for _, tensor, _, _ in entries:     # untouched memory: filled as new arrays are

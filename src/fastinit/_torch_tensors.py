@@ -111,16 +111,32 @@ def check_tensor(tensor, name="tensor"):
     if tensor.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} has dtype {tensor.dtype}; fastinit.torch fills float32, "
                         f"float64, float16 and bfloat16 tensors")
+    if tensor.layout != torch.strided:
+        raise TypeError(f"{name} has layout {tensor.layout}; fastinit.torch fills dense "
+                        f"(strided) tensors, as torch.nn.init's random fills do")
     device = tensor.device.type
     if device not in ("cpu", "meta"):
         raise ValueError(f"{name} is on device {tensor.device}; fastinit.torch fills CPU "
                          f"tensors: initialize a CPU tensor and move it with .to({device!r})")
 
 
+def is_fake(tensor):
+    """A FakeTensor (torch._subclasses.FakeTensorMode, torch.compile's tracing): shapes and
+    dtypes only, like a meta tensor."""
+    module = sys.modules.get("torch._subclasses.fake_tensor")
+    return module is not None and isinstance(tensor, module.FakeTensor)
+
+
+def has_no_values(tensor):
+    """Meta and fake tensors: nothing to fill, as torch's own init functions."""
+    return tensor.device.type == "meta" or is_fake(tensor)
+
+
 def numpy_view(tensor):
     """A NumPy array sharing tensor's memory with the dtype the core writes, or None when
-    no such view exists (non-contiguous tensor, or a half type the core does not write)."""
-    if not tensor.is_contiguous():
+    no such view exists (non-contiguous tensor, a negated or conjugated view, whose memory
+    holds other values than it shows, or a half type the core does not write)."""
+    if not tensor.is_contiguous() or tensor.is_neg() or tensor.is_conj():
         return None
     dtype = tensor.dtype
     if dtype == torch.bfloat16:
@@ -166,17 +182,36 @@ def fill_dtype(tensor):
     return np_dtype if core_writes(np_dtype) else np.dtype(np.float32)
 
 
+def check_writable(tensor):
+    """torch's rule for in-place writes that fastinit's own writes (through NumPy, which
+    torch does not see) must keep: an inference tensor only inside inference_mode."""
+    if tensor.is_inference() and not torch.is_inference_mode_enabled():
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
+                           "allowed. You can make a clone to get a normal tensor before doing "
+                           "inplace update.")
+
+
 def write(tensor, fill):
     """Runs fill(out, dtype) -> ndarray and puts its values into tensor (no autograd
-    history).  out is a NumPy view of tensor's memory when one exists (filled in place),
-    else None: fill then returns a new C-contiguous array of tensor's logical shape, copied
-    into it, so a non-contiguous view is written only where it points."""
+    history), as an in-place op of torch's: the tensor's version counter moves, so autograd
+    refuses a backward pass that saved the old values.  out is a NumPy view of tensor's
+    memory when one exists (filled in place), else None: fill then returns a new
+    C-contiguous array of tensor's logical shape, copied into it, so a non-contiguous view
+    is written only where it points."""
+    check_writable(tensor)
     out = numpy_view(tensor)
     dtype = fill_dtype(tensor)
-    result = fill(out, dtype)
     if out is None:
+        result = fill(None, dtype)
         with torch.no_grad():
-            tensor.copy_(_to_torch(result))
+            tensor.copy_(_to_torch(result))       # torch's copy_ moves the version itself
+        return tensor
+    try:
+        fill(out, dtype)
+    finally:
+        # also when interrupted: the memory may have changed
+        if not tensor.is_inference():
+            torch.autograd.graph.increment_version(tensor)
     return tensor
 
 

@@ -77,7 +77,20 @@ def _fill_block(*, scheme, key, counter, shape, args, kwargs, threads, block_inf
         shape, *args, region=region, threads=threads, **kwargs)
 
 
+def _block_sizes(chunks):
+    """The block sizes in chunks, where it gives one per dimension (or one for all)."""
+    if isinstance(chunks, int) and not isinstance(chunks, bool):
+        return [chunks]
+    if isinstance(chunks, (tuple, list)):
+        return [c for c in chunks if isinstance(c, int) and not isinstance(c, bool)]
+    return []
+
+
 def _normalized_chunks(chunks, shape, dtype):
+    # a block size of 0 would divide by zero inside dask; -1 means "the whole dimension"
+    if any(c == 0 or c < -1 for c in _block_sizes(chunks)):
+        raise ValueError(f"chunks {chunks!r} do not fit shape {shape}: a block size must be "
+                         f"positive (or -1 for a whole dimension)")
     try:
         normalized = normalize_chunks(chunks, shape, dtype=dtype)
     except (ValueError, TypeError, NotImplementedError) as e:

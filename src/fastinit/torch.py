@@ -24,6 +24,8 @@ written), meta tensors (left as they are, as torch does; see init_module), and D
 fans from the global shape, so the gathered tensor equals one call on the full tensor.
 """
 import math
+import numbers
+import struct
 import warnings
 
 import torch
@@ -46,12 +48,24 @@ __all__ = [
 ]
 
 
+def _number(name, value):
+    """A one-element tensor as the Python number torch reads from it (torch's own init
+    functions do arithmetic on such arguments); anything else unchanged, for the NumPy
+    API's checks."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"{name} must be a number or a one-element tensor, got a tensor "
+                            f"of shape {tuple(value.shape)}")
+        return value.item()
+    return value
+
+
 def _fill(tensor, scheme, seed, generator, **arguments):
     """Fills tensor with Generator.<scheme>(shape, layout-free arguments) of the NumPy API,
     through its memory or a copy; DTensors by their shard's region."""
     _tensors.check_tensor(tensor)
     local, shape, region = _tensors.shard_of(tensor)
-    if tensor.device.type == "meta":
+    if _tensors.has_no_values(tensor):
         # no storage: nothing to fill, as torch; the arguments are still checked, by an
         # empty region of a throwaway stream (orthogonal would factor the whole matrix)
         if scheme != "orthogonal":
@@ -82,8 +96,8 @@ def _check_fans(tensor):
 def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None):
     """uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None) -> tensor, filled
     from U[a, b) (a == b fills a, as torch)."""
-    a = check_real("a", a)
-    b = check_real("b", b)
+    a = check_real("a", _number("a", a))
+    b = check_real("b", _number("b", b))
     if a > b:
         raise ValueError(f"uniform_ needs a <= b, got a={a!r}, b={b!r}")
     if a == b:
@@ -94,19 +108,64 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None, *, seed=None):
 def normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None):
     """normal_(tensor, mean=0.0, std=1.0, generator=None, *, seed=None) -> tensor, filled
     from N(mean, std^2)."""
-    return _fill(tensor, "normal", seed, generator, mean=mean, std=std)
+    return _fill(tensor, "normal", seed, generator, mean=_number("mean", mean),
+                 std=_number("std", std))
 
 
 def trunc_normal_sigma_bounds(mean, std, a, b):
-    """torch's absolute truncation bounds [a, b] as the core's units of std around mean."""
-    mean = check_real("mean", mean)
-    std = check_real("std", std, positive=True)
+    """torch's absolute truncation bounds [a, b] as the core's units of std around mean:
+    a_sigma and b_sigma such that the core's support [mean + a_sigma std, mean + b_sigma std]
+    (each taken in double, docs/stream.md) lies inside [a, b], so every value does too."""
+    mean = check_real("mean", _number("mean", mean))
+    std = check_real("std", _number("std", std), positive=True)
+    bounds = []
     for name, v in (("a", a), ("b", b)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+        v = _number(name, v)
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v):
             raise TypeError(f"{name} must be a real number (infinite allowed), got {v!r}")
+        bounds.append(float(v))
+    a, b = bounds
     if not a < b:
         raise ValueError(f"a must be less than b, got a={a!r}, b={b!r}")
-    return mean, std, (a - mean) / std, (b - mean) / std
+    # (a - mean) / std rounds: mean + a_sigma std may land an ulp outside [a, b]
+    a_sigma = _nearest_sigma(lambda s: mean + s * std >= a, (a - mean) / std, math.inf)
+    b_sigma = _nearest_sigma(lambda s: mean + s * std <= b, (b - mean) / std, -math.inf)
+    if not a_sigma < b_sigma:
+        raise ValueError(f"[a, b] = [{a!r}, {b!r}] is narrower than the rounding of "
+                         f"mean + z std around mean={mean!r} with std={std!r}")
+    return mean, std, a_sigma, b_sigma
+
+
+def _nearest_sigma(inside, sigma, toward):
+    """sigma, or the float nearest to it in the direction `toward` for which inside(sigma)
+    holds (inside is monotone in sigma): a gallop then a bisection over the floats."""
+    if not math.isfinite(sigma) or inside(sigma):
+        return sigma
+    order = _float_order(sigma)
+    direction = 1 if toward > sigma else -1
+    bad, step = order, 1
+    while not inside(_float_at(order + direction * step)):
+        bad = order + direction * step
+        step *= 2
+    good = order + direction * step
+    while abs(good - bad) > 1:
+        mid = (good + bad) // 2
+        if inside(_float_at(mid)):
+            good = mid
+        else:
+            bad = mid
+    return _float_at(good)
+
+
+def _float_order(x):
+    """An int that orders floats as their values (adjacent floats differ by 1)."""
+    bits = struct.unpack("<q", struct.pack("<d", x))[0]
+    return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF)
+
+
+def _float_at(order):
+    bits = order if order >= 0 else (-order) | -0x8000000000000000
+    return struct.unpack("<d", struct.pack("<q", bits))[0]
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, seed=None):
@@ -124,14 +183,16 @@ def xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None):
     """xavier_uniform_(tensor, gain=1.0, generator=None, *, seed=None) -> tensor, filled
     from U[-b, b), b = gain * sqrt(6 / (fan_in + fan_out)), torch's fans."""
     _check_empty_fans(tensor)
-    return _fill(tensor, "xavier_uniform", seed, generator, gain=gain, layout="torch")
+    return _fill(tensor, "xavier_uniform", seed, generator, gain=_number("gain", gain),
+                 layout="torch")
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None):
     """xavier_normal_(tensor, gain=1.0, generator=None, *, seed=None) -> tensor, filled
     from N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)), torch's fans."""
     _check_empty_fans(tensor)
-    return _fill(tensor, "xavier_normal", seed, generator, gain=gain, layout="torch")
+    return _fill(tensor, "xavier_normal", seed, generator, gain=_number("gain", gain),
+                 layout="torch")
 
 
 def _check_empty_fans(tensor):
@@ -150,8 +211,8 @@ def _kaiming(tensor, scheme, a, mode, nonlinearity, generator, seed):
     mode = mode.lower() if isinstance(mode, str) else mode     # torch accepts any case
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
-    return _fill(tensor, scheme, seed, generator, a=a, mode=mode, nonlinearity=nonlinearity,
-                 layout="torch")
+    return _fill(tensor, scheme, seed, generator, a=_number("a", a), mode=mode,
+                 nonlinearity=nonlinearity, layout="torch")
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None,
@@ -176,7 +237,7 @@ def orthogonal_(tensor, gain=1, generator=None, *, seed=None):
     _tensors.check_tensor(tensor)
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    check_real("gain", gain, minimum=0)
+    gain = check_real("gain", _number("gain", gain), minimum=0)
     if tensor.numel() == 0:
         return tensor
     return _fill(tensor, "orthogonal", seed, generator, gain=gain, layout="torch")
@@ -192,12 +253,13 @@ def sparse_(tensor, sparsity, std=0.01, generator=None, *, seed=None):
     _tensors.check_tensor(tensor)
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    sparsity = check_real("sparsity", sparsity, minimum=0)
+    sparsity = check_real("sparsity", _number("sparsity", sparsity), minimum=0)
     if sparsity > 1:
         raise ValueError(f"sparsity must be in [0, 1], got {sparsity!r}")
-    std = check_real("std", std, minimum=0)
-    if tensor.device.type == "meta":
+    std = check_real("std", _number("std", std), minimum=0)
+    if _tensors.has_no_values(tensor):
         return tensor
+    _tensors.check_writable(tensor)
     local, shape, region = _tensors.shard_of(tensor)
     rng = _tensors.resolve_generator(seed, generator)
     rows = shape[0]

@@ -5,6 +5,7 @@
  * it as a measure of that noise.  The transforms read WORD_SETS different sets of stream
  * words in turn, as a fill does: on one set reused, the branch predictor would learn where
  * its tail values are, and the normal would look up to 2x faster than it is. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +59,11 @@ int main(int argc, char **argv)
     uint32_t *words = malloc(WORD_SETS * 8 * n + 64);
     double *out = malloc(8 * n + 64);
     fi_params_f32 p32 = {.low = -1, .span = 2, .high_below = 0.99999994f, .mean = 0, .std = 1,
-                         .a = -2, .b = 2, .cdf_a = 0.02275013f, .sf_b = 0.02275013f, .mass = 0.9544997f};
+                         .a = -2, .b = 2, .cdf_a = 0.02275013f, .sf_b = 0.02275013f, .mass = 0.9544997f,
+                         .lo = -INFINITY, .hi = INFINITY};
     fi_params_f64 p64 = {.low = -1, .span = 2, .high_below = 0.9999999999999999, .mean = 0, .std = 1,
                          .a = -2, .b = 2, .cdf_a = 0.022750131948179, .sf_b = 0.022750131948179,
-                         .mass = 0.954499736103642};
+                         .mass = 0.954499736103642, .lo = -INFINITY, .hi = INFINITY};
     fi_params_h16 p16 = {p32, -65504.0f, 65504.0f};
     const char *dtype_names[] = {"f32", "f64", "f16", "bf16"};
     const char *dist_names[] = {"uniform", "normal", "truncated"};

@@ -1,6 +1,7 @@
 /* bench_parts' AVX2 half: kernel_template.h compiled a second time, for AVX2 (this file
  * alone gets the AVX2 flags), so that each pass of a quantile transform can be called
  * alone.  The passes are the library's own code. */
+#include <math.h>
 #include <string.h>
 
 #include "kernels/isa_avx2.h"
@@ -15,10 +16,11 @@
 
 static fi_params_f32 p32 = {.low = -1, .span = 2, .high_below = 0.99999994f, .mean = 0, .std = 1,
                             .a = -2, .b = 2, .cdf_a = 0.02275013f, .sf_b = 0.02275013f,
-                            .mass = 0.9544997f};
+                            .mass = 0.9544997f, .lo = -INFINITY, .hi = INFINITY};
 static fi_params_f64 p64 = {.low = -1, .span = 2, .high_below = 0.9999999999999999, .mean = 0,
                             .std = 1, .a = -2, .b = 2, .cdf_a = 0.022750131948179,
-                            .sf_b = 0.022750131948179, .mass = 0.954499736103642};
+                            .sf_b = 0.022750131948179, .mass = 0.954499736103642,
+                            .lo = -INFINITY, .hi = INFINITY};
 
 /* The passes of one quantile transform, as FI_DEFINE_QUANTILE_TRANSFORM runs them. */
 #define FI_DEFINE_PARTS(name, T, WIDTH, WPE, LOADU, STOREU, CENTRAL, TAIL, NDTRI)           \

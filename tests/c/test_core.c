@@ -1,6 +1,7 @@
 /* C tests of the core: Random123 known answers, the stream layout across 32- and 64-bit
  * counter carries, every ISA's kernels (every dtype, float16 and bfloat16 included) against
  * the scalar reference at edge sizes, and fi_fill's region/thread invariance.  Usage: test_core PATH/TO/philox_kat_vectors.txt */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,10 +87,12 @@ static void test_kernels_match_scalar(void)
     words[0] = 0; words[1] = 0xFFFFFFFFu; words[2] = 0x7FFFFFFFu; words[3] = 0x80000000u;
     fi_params_f32 p32 = {.low = -0.5f, .span = 1.25f, .high_below = 0.74999994f, .mean = 0.25f,
                          .std = 1.5f, .a = -1.0f, .b = 3.0f, .cdf_a = 0.15865525f,
-                         .sf_b = 0.0013498980f, .mass = 0.83999474f};
+                         .sf_b = 0.0013498980f, .mass = 0.83999474f,
+                         .lo = -1.0f, .hi = 4.0f};   /* inside [-1.25, 4.75]: the clamp bites */
     fi_params_f64 p64 = {.low = -0.5, .span = 1.25, .high_below = 0.7499999999999999, .mean = 0.25,
                          .std = 1.5, .a = -1.0, .b = 3.0, .cdf_a = 0.15865525393145707,
-                         .sf_b = 0.0013498980316301, .mass = 0.8399947444554128};
+                         .sf_b = 0.0013498980316301, .mass = 0.8399947444554128,
+                         .lo = -1.0, .hi = 4.0};
     /* half outputs at scales that reach every kind of half value: normal ones with clamps
      * that bite, float16 subnormals (1e-6), bfloat16 subnormals (1e-39, float32 subnormals
      * too) and float16 overflow clamped to +-65504 (1e4 * 6.3 sigma) */
@@ -104,6 +107,8 @@ static void test_kernels_match_scalar(void)
         ph[j].f32.high_below = 0.75f * c;
         ph[j].f32.mean = 0.25f * c;
         ph[j].f32.std = 1.5f * c;
+        ph[j].f32.lo = -1.0f * c;
+        ph[j].f32.hi = 4.0f * c;
         ph[j].lo = j == 3 ? -65504.0f : -0.25f * c;   /* exact in both formats for j < 3 */
         ph[j].hi = j == 3 ? 65504.0f : 0.5f * c;
     }
@@ -153,10 +158,11 @@ static void test_every_tail_pattern_matches_scalar(void)
     static double ref[N], out[N];
     const fi_kernel_table *scalar = fi_kernels_for(FI_ISA_SCALAR);
     fi_params_f32 p32 = {.mean = 0.25f, .std = 1.5f, .a = -1.0f, .b = 3.0f,
-                         .cdf_a = 0.15865525f, .sf_b = 0.0013498980f, .mass = 0.83999474f};
+                         .cdf_a = 0.15865525f, .sf_b = 0.0013498980f, .mass = 0.83999474f,
+                         .lo = -INFINITY, .hi = INFINITY};
     fi_params_f64 p64 = {.mean = 0.25, .std = 1.5, .a = -1.0, .b = 3.0,
                          .cdf_a = 0.15865525393145707, .sf_b = 0.0013498980316301,
-                         .mass = 0.8399947444554128};
+                         .mass = 0.8399947444554128, .lo = -INFINITY, .hi = INFINITY};
     /* (tail word, central word): the normal's q is about w / 2^32 (below 1/2); the truncated
      * one above reaches its upper tail only for v near 1 */
     const uint32_t tail_word[3] = {0, 0x01234567u, 0xF9876543u};
