@@ -3,7 +3,6 @@ Ctrl-C, pickling, environment values and container memory limits.  Each of these
 silently (or crashed) before it was made a rule; the subprocess tests run the case in a
 fresh interpreter so that a crash is a failed test, not a dead test run."""
 import copy
-import multiprocessing
 import os
 import pickle
 import subprocess
@@ -87,30 +86,37 @@ def test_a_support_without_a_value_of_the_format_is_refused(dtype):
 
 
 # ---------------------------------------------------------------- fork
+# In a fresh interpreter: forking this one, where other tests imported multithreaded
+# frameworks (JAX), could deadlock the children.
 
-def _draw_fresh(_):
-    return fastinit.normal(8).tobytes()
+FORKED_DRAWS = """
+    import multiprocessing
+    import fastinit
+
+    def draw(_):
+        return fastinit.normal(8).tobytes()
+
+    if __name__ == "__main__":
+        {setup}
+        with multiprocessing.get_context("fork").Pool(4, maxtasksperchild=1) as pool:
+            draws = pool.map(draw, range(4), chunksize=1)
+        print(len(set(draws)), draws[0] == fastinit.Generator(123).normal(8).tobytes())
+"""
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_unseeded_module_generator_draws_differently_in_forked_workers():
-    fastinit.seed()                          # fresh entropy, as at import
-    with multiprocessing.get_context("fork").Pool(4, maxtasksperchild=1) as pool:
-        draws = pool.map(_draw_fresh, range(4), chunksize=1)
-    assert len(set(draws)) == 4
+    result = run_python(FORKED_DRAWS.format(setup="fastinit.normal(8)"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["4", "False"]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_seeded_module_generator_is_inherited_by_forked_workers():
-    # seeded, the children continue the parent's stream, as numpy's generators do
-    fastinit.seed(123)
-    try:
-        expected = fastinit.Generator(123).normal(8).tobytes()
-        with multiprocessing.get_context("fork").Pool(2, maxtasksperchild=1) as pool:
-            draws = pool.map(_draw_fresh, range(2), chunksize=1)
-        assert draws == [expected, expected]
-    finally:
-        fastinit.seed()
+    # seeded, every child continues the parent's stream, as numpy's generators do
+    result = run_python(FORKED_DRAWS.format(setup="fastinit.seed(123)"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["1", "True"]
 
 
 # ---------------------------------------------------------------- small stacks
