@@ -100,7 +100,9 @@ def test_without_dask_the_import_error_names_the_extra(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert 'pip install "fastinit-weights[dask]"' in out.stdout
+    assert 'pip install "dask[array]"' in out.stdout
+    assert 'pip install ".[dask]" from a fastinit checkout' in out.stdout
+    assert 'pip install "fastinit-weights[dask]" once' in out.stdout
 
 
 # ---------------------------------------------------------------- the same bits

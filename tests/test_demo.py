@@ -72,6 +72,30 @@ def test_plain_normal_weights_are_fastinits_bits(init, std):
                                                    dtype=np.float64))
 
 
+@pytest.mark.parametrize("activation", _demo.ACTIVATIONS)
+def test_advised_weights_are_for_activations_bits(activation):
+    weights = _demo.init_weights(_demo.ADVISED, fastinit.Generator(11), (64, 32), np.float32,
+                                 activation)
+    expected = fastinit.for_activation(activation)((64, 32), seed=11, dtype=np.float32)
+    assert np.array_equal(weights, expected)
+
+
+# torch.nn.init.calculate_gain's table: tanh 5/3, relu sqrt(2), sigmoid 1
+@pytest.mark.parametrize("activation, scheme, gain", [("tanh", "xavier_normal", 5 / 3),
+                                                      ("sigmoid", "xavier_normal", 1.0),
+                                                      ("relu", "he_normal", 2 ** 0.5)])
+def test_advice_names_the_scheme_and_its_gain(activation, scheme, gain):
+    advice = _demo.advice(activation)
+    assert advice["scheme"] == scheme
+    assert advice["gain"] == pytest.approx(gain, rel=1e-12)
+    assert advice["call"] == f"fastinit.for_activation({activation!r})"
+
+
+def test_advised_init_needs_its_activation():
+    with pytest.raises(ValueError, match="activation"):
+        _demo.init_weights(_demo.ADVISED, fastinit.Generator(0), (2, 2))
+
+
 def test_constant_weights():
     assert np.all(_demo.init_weights("zeros", None, (3, 4)) == 0.0)
     assert np.all(_demo.init_weights("ones", None, (3, 4)) == 1.0)
@@ -161,6 +185,28 @@ def test_zeros_give_zero_activations_and_lower_gradients(profiles, activation):
     assert p["forward"] == [0.0] * DEPTH
     assert p["backward"][:-1] == [0.0] * (DEPTH - 1)     # nothing flows through W = 0
     assert _demo.forward_verdict(p["forward"], p["saturation"]) == "vanishes"
+
+
+@pytest.mark.parametrize("activation, scheme", [("sigmoid", "xavier_normal"),
+                                               ("relu", "he_normal")])
+def test_advice_at_the_schemes_default_gain_is_the_schemes_row(profiles, activation, scheme):
+    # for_activation adds nothing to these schemes' defaults: the same draws, the same numbers
+    assert profiles(activation, _demo.ADVISED) == profiles(activation, scheme)
+
+
+def test_advised_tanh_gain_keeps_tanh_stable_and_unsaturated(profiles):
+    advised, gain_one = profiles("tanh", _demo.ADVISED), profiles("tanh", "xavier_normal")
+    assert max(advised["saturation"]) < 0.5
+    assert _demo.forward_verdict(advised["forward"], advised["saturation"]) == "stable"
+    # gain 5/3 keeps more of the signal than Xavier's gain 1, forward and back
+    assert advised["forward"][-1] > gain_one["forward"][-1]
+    assert advised["backward"][0] / advised["backward"][-1] > (
+        gain_one["backward"][0] / gain_one["backward"][-1])
+
+
+@pytest.mark.parametrize("init", _demo.FAN_SCALED_INITS + (_demo.ADVISED,))
+def test_sigmoid_gradient_vanishes_from_every_fan_scaled_init(profiles, init):
+    assert _demo.backward_verdict(profiles("sigmoid", init)["backward"]) == "vanishes"
 
 
 def test_lecun_and_xavier_coincide_on_square_layers(profiles):
@@ -327,12 +373,95 @@ def test_json_numbers_are_the_functions_numbers(small_report):
 def test_the_table_names_every_init_and_a_verdict(small_report):
     text = _demo.format_report(small_report)
     for activation in _demo.ACTIVATIONS:
-        for init in _demo.INITS:
+        for init in _demo.TABLE_INITS:
             row = next(line for line in text.splitlines()
                        if line.startswith(f"{activation:<10} {init} "))
             verdict = small_report["verdict"][activation][init]
             assert verdict["forward"] in row and verdict["backward"] in row
     assert "Why:" in text and "dL/dW" in text
+
+
+def test_the_table_names_each_advice_under_its_rows(small_report):
+    lines = _demo.format_report(small_report).splitlines()
+    for activation in _demo.ACTIVATIONS:
+        advice = small_report["advised"][activation]
+        row = next(i for i, line in enumerate(lines)
+                   if line.startswith(f"{activation:<10} {_demo.ADVISED} "))
+        assert lines[row + 1].split() == [
+            _demo.ADVISED, "=", f"{advice['call']}:", f"{advice['scheme']},", "gain",
+            f"{advice['gain']:.3g}"]
+
+
+def test_zeros_symmetry_is_explained_where_zeros_first_appears(small_report):
+    lines = _demo.format_report(small_report).splitlines()
+    first_zeros = next(i for i, line in enumerate(lines) if " zeros " in line)
+    assert lines[first_zeros].startswith(f"{_demo.ACTIVATIONS[0]:<10} zeros ")
+    assert lines[first_zeros + 1].strip().startswith("^ zeros:")
+    note = " ".join(line.strip() for line in lines[first_zeros + 1:first_zeros + 4])
+    assert small_report["zeros_note"] in note.removeprefix("^ ")
+    assert "copies" in small_report["zeros_note"] and "Symmetry" in small_report["zeros_note"]
+
+
+@pytest.mark.parametrize("activation", _demo.ACTIVATIONS)
+def test_summary_is_the_measured_numbers_of_the_advice(small_report, activation):
+    r, summary = small_report, small_report["summary"][activation]
+    forward = r["forward"][activation][_demo.ADVISED]
+    backward = r["backward"][activation][_demo.ADVISED]
+    assert summary["advised"] == r["advised"][activation]
+    assert summary["forward"] == r["verdict"][activation][_demo.ADVISED]["forward"]
+    assert summary["backward"] == r["verdict"][activation][_demo.ADVISED]["backward"]
+    assert summary["forward_ratio"] == pytest.approx(forward[-1] / forward[0])
+    assert summary["backward_ratio"] == pytest.approx(backward[0] / backward[-1])
+    for init in _demo.INITS:
+        both_stable = all(v == "stable" for v in r["verdict"][activation][init].values())
+        assert (init in summary["stable_both_ways"]) == both_stable, init
+
+
+@pytest.mark.parametrize("activation", _demo.EXPERIMENT_ACTIVATIONS)
+def test_summary_has_the_advices_accuracy_and_the_fan_scaled_range(small_report, activation):
+    results = small_report["experiment"][activation]
+    summary = small_report["summary"][activation]
+    assert summary["accuracy"] == results[_demo.ADVISED]["accuracy"]
+    fan_scaled = [results[init]["accuracy"] for init in
+                  ("lecun_normal", "xavier_normal", "he_normal", "lecun_uniform",
+                   "xavier_uniform", "he_uniform")]
+    assert summary["fan_scaled_accuracy"] == [min(fan_scaled), max(fan_scaled)]
+    assert f"{summary['accuracy']:.3f}" in summary["text"]
+
+
+def test_summary_text_says_scheme_gain_and_verdicts(small_report):
+    for activation in _demo.ACTIVATIONS:
+        summary = small_report["summary"][activation]
+        advice = summary["advised"]
+        text = summary["text"]
+        assert text.startswith(f"{activation}: {advice['call']} advises {advice['scheme']}, "
+                               f"gain {advice['gain']:.3g}.")
+        assert f"activations: {summary['forward']}" in text
+        assert f"gradients: {summary['backward']}" in text
+
+
+def test_sigmoid_summary_says_why_with_its_bound_and_measurement(small_report):
+    summary = small_report["summary"]["sigmoid"]
+    layers = small_report["depth"] - 1
+    assert "slope is at most 1/4" in summary["why"]
+    assert f"(1/4)^{layers} = {0.25 ** layers:.2g}" in summary["why"]
+    assert f"measured: {summary['backward_ratio']:.2g}" in summary["why"]
+    large = small_report["verdict"]["sigmoid"]["normal_1"]
+    assert f"{large['forward']} / {large['backward']}" in summary["why"]
+    assert summary["text"].endswith("Why: " + summary["why"])
+    assert all("why" not in small_report["summary"][a] for a in ("tanh", "relu"))
+
+
+def test_the_report_closes_with_the_summary(small_report):
+    lines = _demo.format_report(small_report).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("4. Summary"))
+    closing = " ".join(line.strip() for line in lines[start + 1:])
+    for activation in _demo.ACTIVATIONS:
+        assert small_report["summary"][activation]["text"] in closing
+
+
+def test_json_summary_is_summarize_of_the_json(small_report):
+    assert small_report["summary"] == json.loads(json.dumps(_demo.summarize(small_report)))
 
 
 def test_demo_prints_the_tables(capsys):
@@ -368,6 +497,8 @@ def test_plot_without_matplotlib_says_how_to_install(monkeypatch, capsys, tmp_pa
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "--plot needs matplotlib" in err and "pip install matplotlib" in err
+    assert 'pip install ".[demo]" from a fastinit checkout' in err
+    assert 'pip install "fastinit-weights[demo]" once' in err
     assert not path.exists()
 
 

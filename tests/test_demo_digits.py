@@ -21,7 +21,9 @@ def test_load_data_uses_load_digits(digits):
 
 @pytest.mark.parametrize("activation, init", [("relu", "he_normal"), ("relu", "he_uniform"),
                                               ("tanh", "xavier_normal"),
-                                              ("tanh", "xavier_uniform")])
+                                              ("tanh", "xavier_uniform"),
+                                              ("relu", _demo.ADVISED),
+                                              ("tanh", _demo.ADVISED)])
 def test_advised_inits_learn_the_digits(digits, activation, init):
     with _demo.one_blas_thread():
         result = _demo.train_and_test(digits[0], activation, init)

@@ -41,7 +41,7 @@ def test_plot_draws_every_init_and_histogram_layer(monkeypatch, tmp_path):
     histogram_labels = axes[0].get_legend_handles_labels()[1]
     assert histogram_labels == [f"layer {layer}" for layer in _demo.histogram_layers(5)]
     curve_labels = axes[len(_demo.HISTOGRAM_CASES)].get_legend_handles_labels()[1]
-    assert curve_labels == list(_demo.INITS)
+    assert curve_labels == list(_demo.TABLE_INITS)
 
 
 @pytest.mark.parametrize("name, message", [("demo.unknownformat", "image format"),

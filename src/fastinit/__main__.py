@@ -121,11 +121,12 @@ def bench(args, parser):
 
 def _check_plot_path(path, parser):
     """Refuses a --plot that cannot be written before the demo spends its half minute."""
+    from ._arrays import install_hint
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        parser.error('--plot needs matplotlib, which is not installed: pip install matplotlib '
-                     '(or pip install "fastinit-weights[demo]")')
+        parser.error("--plot needs matplotlib, which is not installed: "
+                     + install_hint("demo", "matplotlib"))
     extension = os.path.splitext(path)[1].lstrip(".").lower()
     formats = Figure().canvas.get_supported_filetypes()
     if extension not in formats:

@@ -10,10 +10,21 @@ import numpy as np
 FLOAT32, FLOAT64, FLOAT16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
 SUPPORTED_DTYPES = (FLOAT32, FLOAT64, FLOAT16)     # and bfloat16, once ml_dtypes is imported
 SUPPORTED_NAMES = "float32, float64, float16 or bfloat16"
-HALF_EXTRA = 'pip install "fastinit-weights[half]"'
 MAX_DIMS = 64
 # Element indices, times 2 words for float64, must fit the 64-bit word counter.
 MAX_ELEMENTS = 2 ** 62
+
+
+def install_hint(extra, packages):
+    """install_hint(extra, packages) -> what an error about a missing optional package says:
+    pip install of the packages themselves, or fastinit's extra in both forms, the one that
+    works from a checkout now and the one for when fastinit-weights is on the package index."""
+    return (f"pip install {packages} (fastinit's [{extra}] extra: pip install \".[{extra}]\" "
+            f"from a fastinit checkout, or pip install \"fastinit-weights[{extra}]\" once "
+            f"fastinit-weights is published on PyPI)")
+
+
+HALF_EXTRA = install_hint("half", "ml_dtypes")
 
 
 def normalize_shape(shape):

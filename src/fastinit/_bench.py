@@ -16,6 +16,7 @@ import math
 import os
 import platform
 import statistics
+import textwrap
 import time
 from typing import Callable
 
@@ -103,6 +104,42 @@ def resident_array(shape, dtype):
 
 
 # ---------------------------------------------------------------- contenders
+
+# contender name -> what it measures, as the table defines it on the contender's first row
+# ({threads}: fastinit's all-cores thread count, {torch_threads}: torch's)
+CONTENDER_DEFINITIONS = {
+    "floor np.ones": "np.ones(shape): the same bytes written with no randomness, which no "
+                     "initializer can beat ('x floor' divides by it)",
+    "fastinit threads=1": "fastinit's scheme into a new array, 1 thread",
+    "fastinit all cores": "fastinit's scheme into a new array, {threads} threads (every core "
+                          "this process may use): the row the last column compares with",
+    "fastinit float16": "fastinit all cores, the same draws rounded into a new float16 array",
+    "fastinit bfloat16": "fastinit all cores, the same draws rounded into a new bfloat16 array",
+    "fastinit threads=1 out=": "fastinit filling an existing array already in memory (no page "
+                               "faults), 1 thread",
+    "fastinit all cores out=": "the same, {threads} threads",
+    "numpy": "numpy.random.Generator as the scheme is usually written: "
+             "rng.uniform(-b, b, shape) in float64 then converted; "
+             "rng.standard_normal(shape, dtype) * std",
+    "numpy random": "rng.random(shape, dtype): numpy's cheapest random array, uniform [0, 1) "
+                    "and unscaled",
+    "scipy truncnorm": "scipy.stats.truncnorm(-2, 2, scale=std).rvs(size=shape), the usual "
+                       "truncated normal without fastinit",
+    "torch": "torch.nn.init's function (xavier_uniform_, kaiming_normal_, trunc_normal_) on a "
+             "new torch.empty tensor, {torch_threads} threads",
+    "mkl_random": "Intel's mkl_random, Philox4x32-10 and inverse-CDF normals, float64 "
+                  "then converted",
+    "jax": "jax.nn.initializers' initializer on jax's default device, waited for",
+    "fastinit.jax": "fastinit.jax's initializer of the same name, a jax.Array on the same "
+                    "device",
+}
+
+
+def faster_or_slower(ratio):
+    """faster_or_slower(ratio) -> "2.50x faster" for a ratio of times >= 1 (theirs / ours),
+    "1.25x slower" (1 / ratio) below 1."""
+    return f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+
 
 def fastinit_contender(scheme, shape, dtype, threads=None, out=None):
     """fastinit_contender(scheme, shape, dtype, threads=None, out=None) -> Contender: a new
@@ -518,7 +555,8 @@ def machine_description():
         "fastinit_isa": _core.get_isa(),
         "fastinit_isas_available": list(_core.available_isas()),
         "fastinit_threads": _arrays.default_threads(),
-        "torch_threads": os.cpu_count(),
+        # run_bench sets torch to os.cpu_count() threads (torch_threads); None without torch
+        "torch_threads": os.cpu_count() if versions["torch"] else None,
         # other work on a shared machine is the first suspect for odd numbers
         "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),
@@ -527,6 +565,9 @@ def machine_description():
 
 
 # ---------------------------------------------------------------- the `bench` command
+
+# the main table's last column: fastinit all cores against the row, per scheme
+RATIO_COLUMN = "fastinit all cores vs this"
 
 def run_bench(shape, dtype, repeat, progress=None):
     """run_bench(shape, dtype, repeat) -> dict: every new-array contender timed interleaved,
@@ -588,13 +629,15 @@ def describe_machine(machine):
     """The lines `bench` prints above its table."""
     v = machine["versions"]
     libs = ", ".join(f"{name} {version}" for name, version in v.items() if version)
+    torch = ("" if machine.get("torch_threads") is None
+             else f"; torch threads = {machine['torch_threads']}")
     return [
         f"cpu: {machine['cpu']} ({machine['machine']}, {machine['cores']} cores, "
         f"{machine['usable_cores']} usable), load average {machine['load_average_1min']} "
         f"before the run",
         f"fastinit: instruction set {machine['fastinit_isa']} (available: "
         f"{', '.join(machine['fastinit_isas_available'])}), all cores = "
-        f"{machine['fastinit_threads']} threads; torch threads = {machine['torch_threads']}",
+        f"{machine['fastinit_threads']} threads{torch}",
         f"versions: python {machine['python']}, {libs}",
     ]
 
@@ -610,33 +653,42 @@ def format_table(report):
                  f"per new array; median of up to {rounds} interleaved runs{cut}")
     lines.append("")
     header = (f"{'scheme':<20} {'contender':<24} {'runs':>4} {'median ms':>10} {'GB/s':>7} "
-              f"{'x floor':>8} {'speedup':>8}")
+              f"{'x floor':>8}  {RATIO_COLUMN}")
     lines += [header, "-" * len(header)]
+    machine = report["machine"]
+    defined = set()
     previous = None
     for row in report["results"]:
         if previous is not None and row["scheme"] != previous:
             lines.append("")
         previous = row["scheme"]
-        speedup = row["fastinit_speedup"]
-        speedup = "" if speedup is None else f"{speedup:.2f}x"
+        ratio = row["fastinit_speedup"]
         lines.append(f"{row['scheme']:<20} {row['contender']:<24} {row['runs']:>4} "
                      f"{row['median_ms']:>10.1f} {row['gb_per_s']:>7.2f} "
-                     f"{row['ratio_to_floor']:>8.2f} {speedup:>8}")
+                     f"{row['ratio_to_floor']:>8.2f}  "
+                     f"{'' if ratio is None else faster_or_slower(ratio)}".rstrip())
+        if row["contender"] not in defined:
+            defined.add(row["contender"])
+            definition = CONTENDER_DEFINITIONS.get(row["contender"], row["code"]).format(
+                threads=machine["fastinit_threads"], torch_threads=machine.get("torch_threads"))
+            lines += textwrap.wrap(f"^ {row['contender']}: {definition}", width=100,
+                                   initial_indent=" " * 21, subsequent_indent=" " * 23,
+                                   break_long_words=False, break_on_hyphens=False)
     lines.append("")
     lines.append("GB/s: output bytes / median.  x floor: median / the np.ones median.")
-    lines.append("speedup: this row's median / the fastinit all cores median of the same scheme, "
-                 "i.e. how many times faster fastinit on all cores is.")
+    lines.append(f"{RATIO_COLUMN}: this row's median / the fastinit all cores median of the same "
+                 f"scheme, said as how many times faster (or slower) fastinit on all cores is.")
     for scheme, speedups in report["fastinit_all_cores_speedup"].items():
-        others = [f"{speedups[lib]:.1f}x over {lib}" for lib in ("numpy", "torch", "mkl_random")
-                  if lib in speedups]
+        others = [f"{faster_or_slower(speedups[lib])} than {lib}"
+                  for lib in ("numpy", "torch", "mkl_random") if lib in speedups]
         if others:
-            lines.append(f"{scheme}: fastinit (all cores) speedup " + ", ".join(others))
+            lines.append(f"{scheme}: fastinit all cores is " + ", ".join(others))
     for scheme, ratios in report.get("half_to_float32", {}).items():
         lines.append(f"{scheme}: new half array / new float32 array (all cores, same draws): "
                      + ", ".join(f"{name} {ratio:.2f}x" for name, ratio in ratios.items()))
     for scheme, ratio in jax_speedups(report).items():
-        lines.append(f"{scheme}: fastinit.jax speedup {ratio:.1f}x over jax.nn.initializers "
-                     f"(both returning a jax.Array)")
+        lines.append(f"{scheme}: fastinit.jax is {faster_or_slower(ratio)} than "
+                     f"jax.nn.initializers (both returning a jax.Array)")
     if report.get("calls"):
         lines += ["", "The cost of a call (float32, fastinit's module functions; medians of "
                   f"{report['repeat']} rounds of looped calls):", ""]

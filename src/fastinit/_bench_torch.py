@@ -32,6 +32,9 @@ def torch_reset_parameters(model):
     return model
 
 
+# the torch table's last column
+TORCH_RATIO_COLUMN = "fastinit.torch vs torch"
+
 CASES = ("init_module", "build_and_init_module", "kaiming_uniform_", "normal_",
          "xavier_uniform_", "trunc_normal_")
 
@@ -76,9 +79,11 @@ def contender_pairs():
 
 
 def run_torch_bench(repeat, progress=None):
-    """run_torch_bench(repeat) -> [{case, torch_ms, fastinit_ms, speedup, runs}]: medians of
-    interleaved runs, torch with os.cpu_count() threads, fastinit with its default."""
-    with _bench.torch_threads(os.cpu_count()):
+    """run_torch_bench(repeat) -> [{case, torch_code, fastinit_code, torch_ms, fastinit_ms,
+    speedup, runs, torch_threads}]: medians of interleaved runs, torch with os.cpu_count()
+    threads, fastinit with its default."""
+    threads = os.cpu_count()
+    with _bench.torch_threads(threads):
         pairs = contender_pairs()
         runs = [c.run for _, theirs, ours in pairs for c in (theirs, ours)]
         for run in runs:        # untimed: first calls import and allocate (seconds, once)
@@ -90,7 +95,8 @@ def run_torch_bench(repeat, progress=None):
         torch_ms, fastinit_ms = statistics.median(t) * 1e3, statistics.median(f) * 1e3
         rows.append({"case": case, "torch_code": theirs.code, "fastinit_code": ours.code,
                      "torch_ms": torch_ms, "fastinit_ms": fastinit_ms,
-                     "speedup": torch_ms / fastinit_ms, "runs": min(len(t), len(f))})
+                     "speedup": torch_ms / fastinit_ms, "runs": min(len(t), len(f)),
+                     "torch_threads": threads})
     return rows
 
 
@@ -99,11 +105,20 @@ def time_interleaved_limited(runs, repeat, progress=None):
 
 
 def format_torch_table(rows):
+    """format_torch_table(rows) -> the text `bench` prints for run_torch_bench's rows: each
+    case with the two calls it times under it."""
+    threads = rows[0].get("torch_threads") if rows else None
     lines = ["fastinit.torch against torch's own initialization (same model / tensor, "
-             "medians of interleaved runs):", ""]
-    header = f"{'case':<58} {'runs':>4} {'torch ms':>9} {'fastinit ms':>11} {'speedup':>8}"
+             "medians of interleaved runs"
+             + ("" if threads is None else f"; torch with {threads} threads") + "):", ""]
+    header = (f"{'case':<58} {'runs':>4} {'torch ms':>9} {'fastinit ms':>11}  "
+              f"{TORCH_RATIO_COLUMN}")
     lines += [header, "-" * len(header)]
     for row in rows:
         lines.append(f"{row['case']:<58} {row['runs']:>4} {row['torch_ms']:>9.1f} "
-                     f"{row['fastinit_ms']:>11.1f} {row['speedup']:>7.2f}x")
+                     f"{row['fastinit_ms']:>11.1f}  {_bench.faster_or_slower(row['speedup'])}")
+        lines.append(f"    torch: {row['torch_code']};  fastinit.torch: {row['fastinit_code']}")
+    lines.append("")
+    lines.append(f"{TORCH_RATIO_COLUMN}: torch's median / fastinit.torch's, said as how many "
+                 f"times faster (or slower) fastinit.torch is.")
     return "\n".join(lines)

@@ -15,16 +15,23 @@ Three NumPy-only experiments, every random weight drawn by fastinit's own scheme
    are scikit-learn's bundled load_digits when scikit-learn is installed, otherwise a
    synthetic set (see synthetic_data).
 
+Every table also has a row "advised": the scheme fastinit.for_activation(activation)
+returns, with its gain, for the row's activation, and the report closes with a summary per
+activation of what the three experiments measured for that advice.
+
 Constant initializations (zeros, ones) are np.zeros / np.ones: there is nothing random
 to draw.  Biases start at 0.  The deep MLP runs in float32, as networks are trained (a std
 that leaves float32's range is reported as an overflow); the training runs in float64.
 """
 import contextlib
 import math
+import textwrap
 import time
 
 import numpy as np
 
+from ._api import for_activation
+from ._fans import calculate_gain
 from ._generator import Generator
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu")
@@ -33,6 +40,11 @@ NORMAL_INITS = ("zeros", "ones", "normal_1", "normal_0.01", "lecun_normal", "xav
 UNIFORM_INITS = ("lecun_uniform", "xavier_uniform", "he_uniform")
 INITS = NORMAL_INITS + UNIFORM_INITS
 CONSTANT_INITS = ("zeros", "ones")
+FAN_SCALED_INITS = tuple(init for init in INITS
+                         if init.partition("_")[0] in ("lecun", "xavier", "he"))
+# the row of what fastinit.for_activation advises for the row's own activation
+ADVISED = "advised"
+TABLE_INITS = INITS + (ADVISED,)
 
 DEFAULT_DEPTH = 20
 DEFAULT_WIDTH = 512
@@ -46,6 +58,7 @@ SATURATION_MARGIN = 0.01
 SATURATED_SHARE = 0.5              # "saturates": more than this share in the last layer
 # verdict on last / first layer (forward) and first / last layer (gradients)
 VANISH_BELOW, SHRINK_BELOW, GROW_ABOVE, EXPLODE_ABOVE = 0.1, 0.5, 2.0, 10.0
+REPORT_WIDTH = 100                 # the printed report's notes and summary wrap here
 
 SYMMETRY_ACTIVATION = "tanh"
 SYMMETRY_HIDDEN_LAYERS = 2
@@ -59,6 +72,9 @@ SYMMETRY_REASON = ("Units with equal incoming weights compute equal outputs, so 
                    "equal gradients (dL/dW[i, j] = h[i] * delta[j] and delta[j] is the same "
                    "for every copy j): SGD moves them together and a constant init never "
                    "breaks the symmetry; random weights differ from the start.")
+ZEROS_NOTE = ("zeros: nothing passes through W = 0, forward or back (std 0), and like any "
+              "constant init it makes the units of a layer copies of each other that training "
+              "never separates (2. Symmetry).")
 
 EXPERIMENT_ACTIVATIONS = ("tanh", "relu")
 EXPERIMENT_HIDDEN = (64, 64, 64, 64)
@@ -74,10 +90,32 @@ SYNTHETIC_DESCRIPTION = (
 
 # ---------------------------------------------------------------- weights and activations
 
-def init_weights(init, generator, shape, dtype=np.float64):
-    """init_weights(init, generator, shape, dtype=float64) -> the weights of one layer, shape
-    (fan_in, fan_out), drawn from generator by the fastinit scheme the name says;
-    normal_1 and normal_0.01 are fastinit's normal with std 1 and 0.01."""
+def advice(activation):
+    """advice(activation) -> {"call", "scheme", "keywords", "gain"}: the scheme and keywords
+    of fastinit.for_activation(activation), and the gain they apply (He's comes from its
+    nonlinearity)."""
+    advised = for_activation(activation)
+    keywords = dict(advised.keywords)
+    if "gain" in keywords:
+        gain = keywords["gain"]
+    elif "nonlinearity" in keywords:
+        gain = calculate_gain(keywords["nonlinearity"], keywords.get("a"))
+    else:
+        gain = 1.0
+    return {"call": f"fastinit.for_activation({activation!r})", "scheme": advised.func.__name__,
+            "keywords": keywords, "gain": gain}
+
+
+def init_weights(init, generator, shape, dtype=np.float64, activation=None):
+    """init_weights(init, generator, shape, dtype=float64, activation=None) -> the weights of
+    one layer, shape (fan_in, fan_out), drawn from generator by the fastinit scheme the name
+    says; normal_1 and normal_0.01 are fastinit's normal with std 1 and 0.01; "advised" is
+    fastinit.for_activation(activation)'s scheme with its keywords."""
+    if init == ADVISED:
+        if activation is None:
+            raise ValueError("init 'advised' needs the activation it is advised for")
+        advised = advice(activation)
+        return getattr(generator, advised["scheme"])(shape, dtype=dtype, **advised["keywords"])
     if init == "zeros":
         return np.zeros(shape, dtype)
     if init == "ones":
@@ -88,7 +126,7 @@ def init_weights(init, generator, shape, dtype=np.float64):
         return generator.normal(shape, 0.0, 0.01, dtype=dtype)
     if init in INITS:
         return getattr(generator, init)(shape, dtype=dtype)
-    raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    raise ValueError(f"init must be one of {TABLE_INITS}, got {init!r}")
 
 
 def sigmoid(z):
@@ -152,7 +190,7 @@ def depth_profile(activation, init, *, depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH,
     inputs_seq, weights_seq, signal_seq = _seed_sequences(seed, 3)
     x = Generator(inputs_seq).normal((batch, width), dtype=DEPTH_DTYPE)
     weights_generator = Generator(weights_seq)
-    weights = [init_weights(init, weights_generator, (width, width), DEPTH_DTYPE)
+    weights = [init_weights(init, weights_generator, (width, width), DEPTH_DTYPE, activation)
                for _ in range(depth)]
     outputs = []
     h = x
@@ -215,12 +253,12 @@ def backward_verdict(backward):
 
 def depth_table(depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH, seed=0):
     """depth_table(depth, width, seed) -> {"forward", "backward", "saturation", "verdict"},
-    each {activation: {init: ...}} over every activation and init."""
+    each {activation: {init: ...}} over every activation and init, the advised one included."""
     table = {key: {} for key in ("forward", "backward", "saturation", "verdict")}
     for activation in ACTIVATIONS:
         for key in table:
             table[key][activation] = {}
-        for init in INITS:
+        for init in TABLE_INITS:
             p = depth_profile(activation, init, depth=depth, width=width, seed=seed)
             table["forward"][activation][init] = p["forward"]
             table["backward"][activation][init] = p["backward"]
@@ -278,7 +316,7 @@ class MLP:
         _check_activation(activation)
         self.activation = activation
         generator = Generator(_seed_sequences(seed, 1)[0])
-        self.weights = [init_weights(init, generator, (fan_in, fan_out))
+        self.weights = [init_weights(init, generator, (fan_in, fan_out), activation=activation)
                         for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
         self.biases = [np.zeros(fan_out) for fan_out in sizes[1:]]
 
@@ -348,12 +386,12 @@ def symmetry_counts(data, *, width=DEFAULT_WIDTH, seed=0, activation=SYMMETRY_AC
                     steps=SYMMETRY_STEPS):
     """symmetry_counts(data, *, width, seed) -> {init: [distinct units of each hidden layer]}
     after `steps` SGD steps of a classifier with SYMMETRY_HIDDEN_LAYERS hidden layers of
-    `width` units; data is split_data's tuple."""
+    `width` units, every init and the advised one; data is split_data's tuple."""
     x_train, y_train = data[0], data[1]
     sizes = (x_train.shape[1],) + (width,) * SYMMETRY_HIDDEN_LAYERS + (int(y_train.max()) + 1,)
     counts = {}
     with np.errstate(all="ignore"):
-        for init in INITS:
+        for init in TABLE_INITS:
             model = MLP(sizes, activation, init, seed=seed)
             for step in range(steps):
                 batch = slice(step * SYMMETRY_BATCH, (step + 1) * SYMMETRY_BATCH)
@@ -387,10 +425,91 @@ def train_and_test(data, activation, init, *, seed=0, hidden=EXPERIMENT_HIDDEN,
 
 
 def experiment(data, *, seed=0):
-    """experiment(data, *, seed) -> {activation: {init: {"accuracy", "loss"}}}."""
+    """experiment(data, *, seed) -> {activation: {init: {"accuracy", "loss"}}}, the advised
+    init included."""
     return {activation: {init: train_and_test(data, activation, init, seed=seed)
-                         for init in INITS}
+                         for init in TABLE_INITS}
             for activation in EXPERIMENT_ACTIVATIONS}
+
+
+# ---------------------------------------------------------------- 4. the summary
+
+def sigmoid_reason(layers, measured, large_weights_verdict):
+    """sigmoid_reason(layers, measured, large_weights_verdict) -> why sigmoid's gradient
+    vanishes whatever the init: the bound (1/4)^layers beside the measured ratio (None: an
+    overflow), and what larger weights did instead (normal_1's {"forward", "backward"})."""
+    shown = "overflow" if measured is None else f"{measured:.2g}"
+    return (f"sigmoid's slope is at most 1/4 (at 0), so at the scale Xavier keeps each layer "
+            f"passes back at most a quarter of the gradient: (1/4)^{layers} = "
+            f"{0.25 ** layers:.2g} over {layers} layers (measured: {shown}). Weights large "
+            f"enough to make up for it saturate the units instead, in sigmoid's flat tails "
+            f"(normal_1 here, activations / gradients: {large_weights_verdict['forward']} / "
+            f"{large_weights_verdict['backward']}).")
+
+
+def _finite_or_none(value):
+    return value if value is not None and math.isfinite(value) else None
+
+
+def summarize(report):
+    """summarize(report) -> {activation: {...}}: per activation, what for_activation advises
+    ("advised") and what the report measured for it: its verdicts through depth ("forward",
+    "backward") with their std ratios (None on overflow), the other inits stable both ways
+    ("stable_both_ways"), its test accuracy beside the fan-scaled inits' range where the
+    experiment ran that activation ("accuracy", "fan_scaled_accuracy"), why sigmoid's
+    gradient vanishes ("why", sigmoid only), and all of it in words ("text")."""
+    depth = report["depth"]
+    summary = {}
+    for activation in ACTIVATIONS:
+        forward = report["forward"][activation][ADVISED]
+        backward = report["backward"][activation][ADVISED]
+        verdicts = report["verdict"][activation]
+        entry = {
+            "advised": report["advised"][activation],
+            "forward": verdicts[ADVISED]["forward"],
+            "forward_ratio": _finite_or_none(_ratio(forward[-1], forward[0])),
+            "backward": verdicts[ADVISED]["backward"],
+            "backward_ratio": _finite_or_none(_ratio(backward[0], backward[-1])),
+            "stable_both_ways": [init for init in INITS
+                                 if verdicts[init] == {"forward": "stable",
+                                                       "backward": "stable"}],
+        }
+        if activation in report["experiment"]:
+            results = report["experiment"][activation]
+            entry["accuracy"] = results[ADVISED]["accuracy"]
+            reached = [results[init]["accuracy"] for init in FAN_SCALED_INITS
+                       if results[init]["accuracy"] is not None]
+            entry["fan_scaled_accuracy"] = [min(reached), max(reached)] if reached else None
+        if activation == "sigmoid":
+            entry["why"] = sigmoid_reason(depth - 1, entry["backward_ratio"],
+                                          verdicts["normal_1"])
+        entry["text"] = _summary_text(activation, entry, depth)
+        summary[activation] = entry
+    return summary
+
+
+def _times(ratio):
+    return "overflow" if ratio is None else f"{ratio:.2g}x"
+
+
+def _summary_text(activation, entry, depth):
+    advised = entry["advised"]
+    text = (f"{activation}: {advised['call']} advises {advised['scheme']}, gain "
+            f"{advised['gain']:.3g}. Through {depth} layers, activations: {entry['forward']} "
+            f"(std at layer {depth}: {_times(entry['forward_ratio'])} layer 1's); gradients: "
+            f"{entry['backward']} (at layer 1: {_times(entry['backward_ratio'])} what enters at "
+            f"layer {depth}). Stable both ways here: "
+            f"{', '.join(entry['stable_both_ways']) or 'no init'}.")
+    if "accuracy" in entry:
+        accuracy = entry["accuracy"]
+        text += " Test accuracy: " + ("diverged" if accuracy is None else f"{accuracy:.3f}")
+        if entry["fan_scaled_accuracy"] is not None:
+            low, high = entry["fan_scaled_accuracy"]
+            text += f"; the fan-scaled inits at their defaults: {low:.3f}-{high:.3f}"
+        text += "."
+    if "why" in entry:
+        text += " Why: " + entry["why"]
+    return text
 
 
 # ---------------------------------------------------------------- the whole demo
@@ -411,8 +530,9 @@ def one_blas_thread():
 
 def run_demo(depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH, seed=0):
     """run_demo(depth, width, seed) -> the report `python -m fastinit demo --json` prints:
-    width, depth, seed, forward, backward, saturation, verdict, symmetry (first hidden
-    layer), symmetry_per_layer, symmetry_reason, dataset, experiment, settings, seconds."""
+    width, depth, seed, advised (advice per activation), forward, backward, saturation,
+    verdict, zeros_note, symmetry (first hidden layer), symmetry_per_layer, symmetry_reason,
+    dataset, experiment, summary (summarize), settings, seconds."""
     started = time.perf_counter()
     with one_blas_thread():
         table = depth_table(depth, width, seed)
@@ -420,14 +540,16 @@ def run_demo(depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH, seed=0):
         data = split_data(x, y, seed)
         per_layer = symmetry_counts(data, width=width, seed=seed)
         results = experiment(data, seed=seed)
-    return {
+    report = {
         "width": width,
         "depth": depth,
         "seed": seed,
+        "advised": {activation: advice(activation) for activation in ACTIVATIONS},
         "forward": table["forward"],
         "backward": table["backward"],
         "saturation": table["saturation"],
         "verdict": table["verdict"],
+        "zeros_note": ZEROS_NOTE,
         "symmetry": {init: counts[0] for init, counts in per_layer.items()},
         "symmetry_per_layer": per_layer,
         "symmetry_reason": SYMMETRY_REASON,
@@ -442,12 +564,25 @@ def run_demo(depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH, seed=0):
                            "batch": EXPERIMENT_BATCH, "learning_rate": EXPERIMENT_LEARNING_RATE,
                            "train": len(data[1]), "test": len(data[3])},
         },
-        "seconds": round(time.perf_counter() - started, 2),
     }
+    report["summary"] = summarize(report)
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    return report
 
 
 def _number(value):
     return "overflow" if value is None else f"{value:.3g}"
+
+
+def _advice_label(advised):
+    return f"{advised['call']}: {advised['scheme']}, gain {advised['gain']:.3g}"
+
+
+def _wrapped(text, indent, first_indent=None):
+    # whole words only: the lines joined by spaces give the text back
+    return textwrap.wrap(text, width=REPORT_WIDTH, subsequent_indent=indent,
+                         initial_indent=indent if first_indent is None else first_indent,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def format_report(report):
@@ -465,6 +600,7 @@ def format_report(report):
         f"< {SHRINK_BELOW} shrinks, {SHRINK_BELOW}-{GROW_ABOVE} stable, > {GROW_ABOVE} grows, "
         f"> {EXPLODE_ABOVE} explodes; saturates: over {SATURATED_SHARE:.0%} of the last "
         f"layer's units within {SATURATION_MARGIN} of a bound.",
+        f"   {ADVISED}: what fastinit.for_activation advises for the row's activation.",
         "",
     ]
     header = (f"{'activation':<10} {'init':<15}"
@@ -473,8 +609,9 @@ def format_report(report):
               + "".join(f"{f'grad L{layer + 1}':>10}" for layer in layers)
               + "  verdict")
     lines += [header, "-" * len(header)]
+    zeros_explained = False
     for activation in ACTIVATIONS:
-        for init in INITS:
+        for init in TABLE_INITS:
             forward = report["forward"][activation][init]
             backward = report["backward"][activation][init]
             verdict = report["verdict"][activation][init]
@@ -484,13 +621,18 @@ def format_report(report):
                 + f"  {verdict['forward']:<10}"
                 + "".join(f"{_number(backward[l]):>10}" for l in layers)
                 + f"  {verdict['backward']}")
+            if init == "zeros" and not zeros_explained:
+                lines += _wrapped(report["zeros_note"], " " * 13, " " * 11 + "^ ")
+                zeros_explained = True
+        lines.append(f"{'':<11}{ADVISED} = {_advice_label(report['advised'][activation])}")
         lines.append("")
     lines.append("   lecun and xavier coincide here: for square layers fan_in = "
                  "(fan_in + fan_out) / 2.")
     lines.append("")
     sym = report["settings"]["symmetry"]
     lines.append(f"2. Symmetry: distinct units in each hidden layer ({sym['hidden_layers']} "
-                 f"layers of {width}, {sym['activation']}) after {sym['steps']} SGD steps.")
+                 f"layers of {width}, {sym['activation']}) after {sym['steps']} SGD steps; "
+                 f"{ADVISED} = {_advice_label(report['advised'][sym['activation']])}.")
     layer_count = len(next(iter(report["symmetry_per_layer"].values())))
     lines.append(f"   {'init':<15}" + "".join(f"{'layer ' + str(l + 1):>9}"
                                                for l in range(layer_count)))
@@ -499,14 +641,16 @@ def format_report(report):
     lines.append(f"   Why: {report['symmetry_reason']}")
     lines.append("")
     exp = report["settings"]["experiment"]
+    columns = list(report["experiment"])
     lines.append(f"3. Experiment: {report['dataset']}.")
     lines.append(f"   MLP {'-'.join(map(str, exp['hidden']))}, {exp['epochs']} epochs of SGD "
                  f"(batch {exp['batch']}, learning rate {exp['learning_rate']}), "
                  f"{exp['train']} train / {exp['test']} test samples; test accuracy and loss.")
-    columns = list(report["experiment"])
+    lines += _wrapped(f"{ADVISED}: " + "; ".join(_advice_label(report["advised"][a])
+                                                 for a in columns) + ".", "   ")
     lines.append(f"   {'init':<15}" + "".join(f"{a + ' acc':>12}{a + ' loss':>12}"
                                               for a in columns))
-    for init in INITS:
+    for init in TABLE_INITS:
         cells = ""
         for activation in columns:
             r = report["experiment"][activation][init]
@@ -515,6 +659,11 @@ def format_report(report):
             else:
                 cells += f"{r['accuracy']:>12.3f}{r['loss']:>12.3f}"
         lines.append(f"   {init:<15}" + cells)
+    lines.append("")
+    lines.append("4. Summary: what fastinit.for_activation advises for each activation, and "
+                 "what 1-3 measured for it.")
+    for activation in ACTIVATIONS:
+        lines += _wrapped(report["summary"][activation]["text"], "     ", "   ")
     lines.append("")
     lines.append(f"({report['seconds']:.1f} s)")
     return "\n".join(lines)
@@ -535,6 +684,8 @@ def histogram_layers(depth):
 
 
 def _style(init):
+    if init == ADVISED:
+        return {"color": "black", "linestyle": ":"}
     family, _, kind = init.partition("_")
     color = INIT_COLORS.get(family, INIT_COLORS.get(init))
     return {"color": color, "linestyle": "--" if kind == "uniform" else "-"}
@@ -593,9 +744,10 @@ def plot(report, path):
         axes = [fig.add_subplot(grid[row, i * span:(i + 1) * span])
                 for i in range(len(ACTIVATIONS))]
         row_title(axes, f"std of the {what} through depth (log scale; all-zero and overflowed "
-                        f"layers not drawn; lecun = xavier for square layers)")
+                        f"layers not drawn; lecun = xavier for square layers; {ADVISED}: "
+                        f"fastinit.for_activation)")
         for ax, activation in zip(axes, ACTIVATIONS):
-            for init in INITS:
+            for init in TABLE_INITS:
                 values = np.array([np.nan if v is None or v <= 0 else v
                                    for v in report[key][activation][init]])
                 ax.plot(np.arange(1, depth + 1), values, label=init, linewidth=1.2,

@@ -39,8 +39,9 @@ try:
     from dask.array.core import normalize_chunks
     from dask.base import tokenize
 except ImportError as e:
-    raise ImportError(f'fastinit.dask needs dask[array] ({e}): '
-                      f'pip install "fastinit-weights[dask]"') from e
+    from ._arrays import install_hint
+    raise ImportError(f"fastinit.dask needs dask[array] ({e}): "
+                      + install_hint("dask", '"dask[array]"')) from e
 
 from . import _api, _arrays
 from ._generator import Generator
