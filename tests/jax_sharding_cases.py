@@ -142,3 +142,113 @@ def test_half_precision_shards_keep_the_bits(dtype):
     assert sharded.sharding == sharding and sharded.dtype == jax.numpy.dtype(dtype)
     want = fastinit.glorot_normal(SHAPE, truncated=True, dtype=dtype, seed=8)
     np.testing.assert_array_equal(np.asarray(sharded).astype(np.float32), want.astype(np.float32))
+
+
+# ---------------------------------------------------------------- jit: one callback per shard
+
+@pytest.mark.parametrize("mesh_name, spec_name", CASES)
+def test_inside_jit_each_device_makes_its_shard_alone_as_a_region(mesh_name, spec_name,
+                                                                 recorded_calls):
+    mesh = make_mesh(mesh_name)
+    sharding = NamedSharding(mesh, SPECS[mesh_name][spec_name])
+    init = fj.glorot_uniform()
+    key = jax.random.key(12)
+    recorded_calls.clear()              # the constructor's own argument check
+    with jax.set_mesh(mesh):
+        jitted = jax.jit(lambda k: init(k, SHAPE, out_sharding=sharding))(key)
+    jitted.block_until_ready()          # the callbacks have all run
+    assert jitted.sharding.is_equivalent_to(sharding, len(SHAPE))
+    shard_shape = sharding.shard_shape(SHAPE)
+    traced_checks = [c for c in recorded_calls if c[1] == (0, 0)]
+    made = [c for c in recorded_calls if c not in traced_checks]
+    # one callback per device, each making exactly its shard; never the whole array
+    assert len(made) == len(mesh.devices.flat)
+    for region, shape in made:
+        assert region is not None and shape == shard_shape
+    full = fastinit.glorot_uniform(SHAPE, seed=12)
+    for shard in jitted.addressable_shards:
+        np.testing.assert_array_equal(np.asarray(shard.data), full[shard.index])
+
+
+def test_inside_jit_a_spec_longer_than_the_shape_with_none_entries_is_taken():
+    mesh = make_mesh("2d")
+    sharding = NamedSharding(mesh, P("x", None, None))
+    init = fj.normal()
+    key = jax.random.key(17)
+    with jax.set_mesh(mesh):
+        jitted = jax.jit(lambda k: init(k, SHAPE, out_sharding=sharding))(key)
+    assert jitted.sharding.is_equivalent_to(sharding, len(SHAPE))
+    np.testing.assert_array_equal(np.asarray(jitted), np.asarray(init(key, SHAPE)))
+
+
+def test_inside_jit_a_partition_spec_takes_the_context_mesh():
+    mesh = make_mesh("2d")
+    init = fj.he_uniform()
+    key = jax.random.key(13)
+    with jax.set_mesh(mesh):
+        jitted = jax.jit(lambda k: init(k, SHAPE, out_sharding=P("x", None)))(key)
+    assert jitted.sharding == NamedSharding(mesh, P("x", None))
+    np.testing.assert_array_equal(np.asarray(jitted), np.asarray(init(key, SHAPE)))
+
+
+def test_vmap_under_jit_with_out_sharding_initializes_each_key_on_its_own():
+    mesh = make_mesh("2d")
+    sharding = NamedSharding(mesh, P("x", "y"))
+    init = fj.lecun_uniform()
+    keys = jax.random.split(jax.random.key(14), 3)
+    with jax.set_mesh(mesh):
+        batched = jax.jit(jax.vmap(lambda k: init(k, SHAPE, out_sharding=sharding)))(keys)
+    assert batched.shape == (3,) + SHAPE
+    for i in range(3):
+        np.testing.assert_array_equal(np.asarray(batched[i]), np.asarray(init(keys[i], SHAPE)))
+
+
+# ---------------------------------------------------------------- complex, delta_orthogonal
+
+@pytest.mark.parametrize("make", [lambda: fj.normal(0.5), lambda: fj.he_uniform(),
+                                  lambda: fj.glorot_normal()], ids=["normal", "disk",
+                                                                    "truncated_disk"])
+def test_complex_shards_eager_and_jitted_keep_the_unsharded_values(make):
+    mesh = make_mesh("2d")
+    sharding = NamedSharding(mesh, P("y", "x"))
+    init = make()
+    key = jax.random.key(15)
+    whole = np.asarray(init(key, SHAPE, jax.numpy.complex64))
+    sharded = init(key, SHAPE, jax.numpy.complex64, out_sharding=sharding)
+    with jax.set_mesh(mesh):
+        jitted = jax.jit(lambda k: init(k, SHAPE, jax.numpy.complex64, out_sharding=sharding))(key)
+    for got in (sharded, jitted):
+        assert got.sharding == sharding and got.dtype == jax.numpy.complex64
+        np.testing.assert_array_equal(np.asarray(got), whole)
+
+
+def test_delta_orthogonal_sharded_over_its_output_channels():
+    shape = (3, 3, 16, 32)
+    sharding = NamedSharding(make_mesh("1d"), P(None, None, None, "x"))
+    init = fj.delta_orthogonal()
+    key = jax.random.key(16)
+    sharded = init(key, shape, out_sharding=sharding)
+    assert sharded.sharding == sharding
+    np.testing.assert_array_equal(np.asarray(sharded), np.asarray(init(key, shape)))
+
+
+# ---------------------------------------------------------------- shardings that do not fit
+
+@pytest.mark.parametrize("shape, spec, words", [
+    ((10, 6), P("x", None), "splits axis 0 of shape (10, 6) into 4 parts"),
+    ((8, 6), P(None, ("x", "y")), "splits axis 1 of shape (8, 6) into 8 parts"),
+    ((), P("x"), "splits axis 0, but shape () has 0 dimensions"),
+    ((8,), P(None, "y"), "splits axis 1, but shape (8,) has 1 dimensions"),
+])
+@pytest.mark.parametrize("traced", [False, True], ids=["eager", "jit"])
+def test_a_sharding_that_does_not_fit_the_shape_is_a_value_error_naming_both(shape, spec, words,
+                                                                             traced):
+    mesh = make_mesh("2d")
+    init = fj.normal()
+    sharding = NamedSharding(mesh, spec)
+    with jax.set_mesh(mesh), pytest.raises(ValueError, match="out_sharding") as raised:
+        if traced:
+            jax.jit(lambda k: init(k, shape, out_sharding=sharding))(jax.random.key(0))
+        else:
+            init(jax.random.key(0), shape, out_sharding=sharding)
+    assert words in str(raised.value)

@@ -11,6 +11,7 @@ When torch is importable the same shapes and gains are also compared with torch 
 those comparisons skip without torch, the hand-derived tests stand on their own."""
 import math
 
+import numpy as np
 import pytest
 
 import fastinit
@@ -75,20 +76,52 @@ def test_in_axis_overrides_the_torch_layout_default():
 
 
 @pytest.mark.parametrize("shape", [(), (5,)])
-def test_fans_need_two_dimensions(shape):
-    with pytest.raises(ValueError, match="at least 2 dimensions"):
-        fastinit.compute_fans(shape)
+@pytest.mark.parametrize("in_axis", [None, -2])
+def test_fans_need_two_dimensions_with_the_default_in_axis(shape, in_axis):
+    with pytest.raises(ValueError, match="at least 2 dimensions.*in_axis"):
+        fastinit.compute_fans(shape, in_axis=in_axis)
+
+
+@pytest.mark.parametrize("shape, in_axis, out_axis, fans", [
+    # JAX's rule with empty lists: in = out = 1 for [], receptive = what is left
+    ((4096,), [0], [], (4096, 1)),
+    ((2,), [], [0], (1, 2)),
+    ((2,), [], [], (2, 2)),
+    ((), [], [], (1, 1)),
+    ((2, 3, 4), [0], [], (24, 12)),
+])
+def test_explicit_axes_give_fans_of_shapes_under_two_dimensions_and_empty_axis_lists(
+        shape, in_axis, out_axis, fans):
+    assert fastinit.compute_fans(shape, in_axis=in_axis, out_axis=out_axis) == fans
+
+
+def test_the_numpy_api_schemes_take_explicit_axes_on_a_1d_shape():
+    got = fastinit.variance_scaling((4096,), 1.0, "fan_in", "normal", in_axis=[0], out_axis=[],
+                                    seed=3)
+    want = fastinit.variance_scaling((4096,), 1.0, "fan_in", "normal", fan_in=4096, fan_out=1,
+                                     seed=3)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("shape, in_axis, out_axis, batch_axis, fans", [
+    # receptive = prod(shape) / (in * out * batch), fan = its axes' size * receptive
+    ((2, 3, 4), 0, 0, (), (2 * 24 / 4, 2 * 24 / 4)),           # in = out = 2
+    ((2, 3, 4), (0, 1), 1, (), (6 * 24 / 18, 3 * 24 / 18)),    # axis 1 in both
+    ((2, 3, 4), -1, 2, (), (1.0 * 4 * 24 / 16, 4 * 24 / 16)),
+    ((2, 3, 4), [0, 0], 2, (), (4 * 24 / 16, 4 * 24 / 16)),    # axis 0 twice: in = 4
+    ((2, 3, 4), 1, 2, 1, (3 * 24 / 36, 4 * 24 / 36)),          # batch axis also the in axis
+    ((4096,), 0, -1, (), (1.0, 1.0)),                          # JAX's defaults but in_axis=0
+])
+def test_repeated_or_overlapping_axes_count_as_jax_counts_them(shape, in_axis, out_axis,
+                                                               batch_axis, fans):
+    got = fastinit.compute_fans(shape, in_axis=in_axis, out_axis=out_axis,
+                                batch_axis=batch_axis)
+    assert got == pytest.approx(fans, rel=1e-15)
 
 
 def test_fans_refuse_an_unknown_layout():
     with pytest.raises(ValueError, match="layout"):
         fastinit.compute_fans((3, 4), layout="nchw")
-
-
-@pytest.mark.parametrize("in_axis, out_axis", [(0, 0), ((0, 1), 1), (-1, 2)])
-def test_fans_refuse_overlapping_axes(in_axis, out_axis):
-    with pytest.raises(ValueError, match="overlap"):
-        fastinit.compute_fans((2, 3, 4), in_axis=in_axis, out_axis=out_axis)
 
 
 @pytest.mark.parametrize("in_axis", [3, -4, (0, 3)])

@@ -1,6 +1,7 @@
 """fastinit.jax against jax.nn.initializers (same fans, same distribution by two-sample KS
 at fixed seeds) and against the NumPy API (the same bits), on one device; sharding over 8
-host devices is in test_jax_sharding.py."""
+host devices is in jax_sharding_cases.py, and JAX's own initializer cases in
+test_jax_nn_cases.py."""
 import math
 
 import numpy as np
@@ -321,7 +322,7 @@ def test_bad_shapes_are_refused_before_anything_is_allocated():
 CONSTRUCTORS = ["glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
                 "lecun_uniform", "lecun_normal", "he_uniform", "he_normal", "kaiming_uniform",
                 "kaiming_normal", "variance_scaling", "normal", "uniform", "truncated_normal",
-                "orthogonal"]
+                "orthogonal", "delta_orthogonal"]
 
 
 @pytest.mark.parametrize("name", CONSTRUCTORS)
@@ -334,3 +335,220 @@ def test_constructor_arguments_and_defaults_are_jax(name):
     init = getattr(fj, name)(*((1.0, "fan_in", "uniform") if name == "variance_scaling" else ()))
     assert [p.name for p in inspect.signature(init).parameters.values()] == [
         "key", "shape", "dtype", "out_sharding"]
+
+
+def test_every_public_name_of_jax_nn_initializers_is_here():
+    theirs = {n for n in dir(jax.nn.initializers) if not n.startswith("_")}
+    assert theirs <= set(fj.__all__)
+    assert all(hasattr(fj, n) for n in fj.__all__)
+
+
+def test_initializer_is_jaxs_protocol_and_every_initializer_satisfies_it():
+    assert fj.Initializer is jax.nn.initializers.Initializer
+    for name in CONSTRUCTORS:
+        init = getattr(fj, name)(*((1.0, "fan_in", "uniform") if name == "variance_scaling" else ()))
+        assert isinstance(init, fj.Initializer)
+
+
+# ---------------------------------------------------------------- fans of any axes JAX takes
+
+def axes_choices(ndim):
+    """Every int axis, the empty list, each single axis, each pair and a repeated axis."""
+    choices = list(range(-ndim, ndim)) + [[]] + [[a] for a in range(-ndim, ndim)]
+    choices += [[a, b] for a in range(ndim) for b in range(a + 1, ndim)]
+    return choices + ([[0, 0]] if ndim else [])
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (4096,), (2, 3), (2, 3, 5), (2, 3, 5, 7)])
+def test_fans_equal_jax_compute_fans_for_every_axes_combination_it_takes(shape):
+    batch_choices = [(), 0, [0, 1]] if len(shape) >= 2 else [()]
+    compared = refused = 0
+    for in_axis in axes_choices(len(shape)):
+        for out_axis in axes_choices(len(shape)):
+            for batch_axis in batch_choices:
+                try:
+                    want = jax_compute_fans(shape, in_axis, out_axis, batch_axis)
+                except (IndexError, ValueError):
+                    # out of range, or JAX's default in_axis below 2-d: ours says which
+                    with pytest.raises(ValueError, match="in_axis|out_axis|batch_axis"):
+                        fastinit.compute_fans(shape, in_axis=in_axis, out_axis=out_axis,
+                                              batch_axis=batch_axis)
+                    refused += 1
+                    continue
+                got = fastinit.compute_fans(shape, in_axis=in_axis, out_axis=out_axis,
+                                            batch_axis=batch_axis)
+                assert got == want, (in_axis, out_axis, batch_axis)
+                compared += 1
+    assert compared > 0
+
+
+@pytest.mark.parametrize("shape, in_axis, out_axis", [
+    ((4096,), [0], []), ((2,), [0], []), ((2,), [], [0]), ((), [], []), ((2,), [], []),
+    ((5,), 0, -1),             # in and out the same axis: JAX's fans (1.0, 1.0)
+])
+def test_variance_scaling_with_explicit_axes_takes_1d_and_0d_shapes(shape, in_axis, out_axis):
+    init = fj.variance_scaling(1, "fan_in", "normal", in_axis=in_axis, out_axis=out_axis)
+    got = host(init(jax.random.key(6), shape))
+    assert got.shape == shape
+    fan_in, fan_out = jax_compute_fans(shape, in_axis, out_axis, ())
+    want = fastinit.variance_scaling(shape, 1.0, "fan_in", "normal", fan_in=fan_in,
+                                     fan_out=fan_out, seed=6)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_variance_scaling_of_a_long_1d_shape_is_distributed_as_jaxs():
+    shape = (120_000,)
+    ours = host(fj.variance_scaling(1, "fan_in", "normal", in_axis=[0], out_axis=[])(
+        jax.random.key(1), shape))
+    theirs = host(jax.nn.initializers.variance_scaling(1, "fan_in", "normal", in_axis=[0],
+                                                       out_axis=[])(jax.random.key(1), shape))
+    assert stats.ks_2samp(ours, theirs).pvalue > KS_MIN_P
+    assert abs(ours.std() / theirs.std() - 1) < 0.02
+
+
+# ---------------------------------------------------------------- delta_orthogonal
+
+@pytest.mark.parametrize("shape", [(3, 4, 4), (3, 3, 8, 16), (2, 4, 3, 5, 6), (1, 5, 5),
+                                   (4, 2, 6)])
+def test_delta_orthogonal_is_the_orthogonal_matrix_at_the_kernel_center(shape):
+    key = jax.random.key(7)
+    got = host(fj.delta_orthogonal(scale=1.5)(key, shape))
+    assert got.shape == shape and got.dtype == np.float32
+    center = tuple((k - 1) // 2 for k in shape[:-2])
+    np.testing.assert_array_equal(got[center], host(fj.orthogonal(1.5)(key, shape[-2:])))
+    others = got.copy()
+    others[center] = 0
+    assert not others.any()
+    q = got[center].astype(np.float64)
+    np.testing.assert_allclose(q @ q.T, 1.5 ** 2 * np.eye(shape[-2]), atol=1e-5)
+    # the same non-zero positions as JAX's own
+    theirs = host(jax.nn.initializers.delta_orthogonal(scale=1.5)(key, shape))
+    np.testing.assert_array_equal(theirs != 0, got != 0)
+
+
+def test_delta_orthogonal_inside_jit_is_the_eager_value():
+    init = fj.delta_orthogonal()
+    eager = host(init(jax.random.key(2), (3, 3, 6, 6)))
+    jitted = host(jax.jit(lambda k: init(k, (3, 3, 6, 6)))(jax.random.key(2)))
+    np.testing.assert_array_equal(jitted, eager)
+
+
+@pytest.mark.parametrize("shape, words", [
+    ((6, 6), "3-, 4- or 5-dimensional"), ((2, 2, 2, 2, 6, 6), "3-, 4- or 5-dimensional"),
+    ((3, 8, 4), "fan_in <= fan_out"),
+])
+def test_delta_orthogonal_refuses_the_shapes_jax_refuses(shape, words):
+    key = jax.random.key(0)
+    with pytest.raises(ValueError):
+        jax.nn.initializers.delta_orthogonal()(key, shape)
+    with pytest.raises(ValueError, match=words):
+        fj.delta_orthogonal()(key, shape)
+    with pytest.raises(ValueError, match=words):
+        jax.jit(lambda k: fj.delta_orthogonal()(k, shape))(key)
+
+
+# ---------------------------------------------------------------- complex dtypes
+
+FAN_IN, FAN_OUT = KS_SAMPLES
+# E|z|^2 of the complex normal with E|z|^2 = 1 (|z|^2 exponential with mean 1) cut to
+# |z| <= 2: the integral of x e^-x over [0, 4], over 1 - e^-4
+TRUNCATED_DISK_MEAN_SQUARE = (1 - 5 * math.exp(-4)) / (1 - math.exp(-4))
+
+COMPLEX_CASES = [
+    # (id, initializer arguments, E|x|^2 before any truncation constant)
+    ("normal", ("normal", (0.5,)), 0.25),
+    ("variance_scaling_normal", ("variance_scaling", (2.0, "fan_in", "normal")), 2.0 / FAN_IN),
+    ("he_uniform_disk", ("he_uniform", ()), 2.0 / FAN_IN),
+    ("glorot_normal_truncated_disk", ("glorot_normal", ()), None),
+]
+
+
+def complex_mean_square(name, expected):
+    if expected is not None:
+        return expected
+    # JAX's divisor 0.95311164380491208 on the truncated form (its std is not 1)
+    return 2.0 / (FAN_IN + FAN_OUT) * TRUNCATED_DISK_MEAN_SQUARE / 0.95311164380491208 ** 2
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("case, call, expected", COMPLEX_CASES, ids=[c[0] for c in COMPLEX_CASES])
+def test_complex_parts_and_mean_square_are_distributed_as_jaxs(case, call, expected, dtype):
+    name, args = call
+    with jax.enable_x64(dtype == "complex128"):
+        ours = host(getattr(fj, name)(*args)(jax.random.key(21), KS_SAMPLES,
+                                             jnp.dtype(dtype))).ravel()
+        theirs = host(getattr(jax.nn.initializers, name)(*args)(
+            jax.random.key(21), KS_SAMPLES, jnp.dtype(dtype))).ravel()
+    assert ours.dtype == theirs.dtype == np.dtype(dtype)
+    for part in (np.real, np.imag, np.abs):
+        assert stats.ks_2samp(part(ours), part(theirs)).pvalue > KS_MIN_P, part.__name__
+    mean_square = complex_mean_square(case, expected)
+    assert abs(np.mean(np.abs(ours) ** 2) / mean_square - 1) < 0.02
+    assert abs(np.mean(np.abs(theirs) ** 2) / mean_square - 1) < 0.02
+
+
+@pytest.mark.parametrize("dtype, parts", [("complex64", "float32"), ("complex128", "float64")])
+def test_complex_normal_is_the_pair_draw_of_the_numpy_api(dtype, parts):
+    with jax.enable_x64(True):
+        got = host(fj.normal(0.3)(jax.random.key(3), SHAPE, jnp.dtype(dtype)))
+        scaled = host(fj.variance_scaling(2.0, "fan_in", "normal")(jax.random.key(3), SHAPE,
+                                                                   jnp.dtype(dtype)))
+    pairs = fastinit.normal(SHAPE + (2,), 0.0, 0.3 * math.sqrt(0.5), dtype=parts, seed=3)
+    np.testing.assert_array_equal(got.real, pairs[..., 0])
+    np.testing.assert_array_equal(got.imag, pairs[..., 1])
+    pairs = fastinit.normal(SHAPE + (2,), 0.0, math.sqrt(2.0 / SHAPE[0] / 2), dtype=parts, seed=3)
+    np.testing.assert_array_equal(scaled.real, pairs[..., 0])
+    np.testing.assert_array_equal(scaled.imag, pairs[..., 1])
+
+
+@pytest.mark.parametrize("dtype, parts, rtol", [("complex64", "float32", 1e-6),
+                                                ("complex128", "float64", 1e-14)])
+def test_complex_disks_are_the_polar_forms_of_the_pair_uniforms(dtype, parts, rtol):
+    """Radius from element (i, 0), angle from element (i, 1) of uniform(shape + (2,))."""
+    from fastinit._schemes import COMPLEX_TRUNCATED_STD
+    variance_in, variance_avg = 2.0 / SHAPE[0], 2.0 / sum(SHAPE)
+    with jax.enable_x64(True):
+        disk = host(fj.he_uniform()(jax.random.key(4), SHAPE, jnp.dtype(dtype)))
+        cut = host(fj.glorot_normal()(jax.random.key(4), SHAPE, jnp.dtype(dtype)))
+    u = fastinit.uniform(SHAPE + (2,), dtype=parts, seed=4).astype(np.float64)
+    angle = np.exp(2j * np.pi * u[..., 1])
+    np.testing.assert_allclose(disk, math.sqrt(variance_in) * np.sqrt(2 * u[..., 0]) * angle,
+                               rtol=rtol, atol=0)
+    modulus = np.sqrt(-np.log1p(-(1 - math.exp(-4)) * u[..., 0]))
+    np.testing.assert_allclose(cut, math.sqrt(variance_avg) / COMPLEX_TRUNCATED_STD * modulus
+                               * angle, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("form", ["normal", "disk", "truncated_disk"])
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_a_complex_region_is_the_slice_of_the_whole(form, dtype):
+    shape = (7, 5, 6)
+    whole = fj._complex_draw(9, shape, np.dtype(dtype), None, None, form, 0.7)
+    for region in [(slice(2, 5),), (slice(0, 7), slice(1, 4), slice(5, 6)),
+                   (slice(3, 3), slice(0, 5)), (slice(6, 7), slice(4, 5), slice(0, 1))]:
+        part = fj._complex_draw(9, shape, np.dtype(dtype), region, None, form, 0.7)
+        np.testing.assert_array_equal(part, whole[region])
+
+
+@pytest.mark.parametrize("make", [lambda: fj.normal(), lambda: fj.lecun_uniform(),
+                                  lambda: fj.he_normal()])
+def test_complex_inside_jit_is_the_eager_value(make):
+    init = make()
+    eager = host(init(jax.random.key(10), SHAPE, jnp.complex64))
+    jitted = host(jax.jit(lambda k: init(k, SHAPE, jnp.complex64))(jax.random.key(10)))
+    assert jitted.dtype == np.complex64
+    np.testing.assert_array_equal(jitted, eager)
+
+
+@pytest.mark.parametrize("name", ["uniform", "truncated_normal", "orthogonal",
+                                  "delta_orthogonal"])
+def test_initializers_without_a_complex_form_refuse_complex_naming_dtype(name):
+    with pytest.raises(TypeError, match="dtype complex64"):
+        getattr(fj, name)(dtype=jnp.complex64)
+    with pytest.raises(TypeError, match="dtype complex64"):
+        getattr(fj, name)()(jax.random.key(0), (3, 4, 4), jnp.complex64)
+
+
+def test_a_complex_scale_beyond_the_parts_dtype_is_refused():
+    with pytest.raises(ValueError, match="overflows float32"):
+        fj.variance_scaling(1e80, "fan_in", "uniform")(jax.random.key(0), SHAPE, jnp.complex64)

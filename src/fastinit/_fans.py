@@ -12,7 +12,8 @@ _LAYOUT_AXES = {"in_out": (-2, -1), "torch": (1, 0)}
 
 
 def _axes(value, ndim, name):
-    """A normalized tuple of axes from an int or a sequence of ints (JAX semantics)."""
+    """A tuple of axes in [0, ndim) from an int or a sequence of ints (JAX semantics: an
+    axis listed twice stays twice)."""
     try:
         axes = (operator.index(value),)
     except TypeError:
@@ -36,13 +37,19 @@ def compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None, batch_a
         (y = x @ W); fan_in = shape[-2] * prod(kernel), fan_out = shape[-1] * prod(kernel).
     layout="torch": shape is (fan_out, fan_in, *kernel), torch.nn's convention;
         fan_in = shape[1] * prod(kernel), fan_out = shape[0] * prod(kernel).
-    in_axis / out_axis (an int or a sequence of ints, as in jax.nn.initializers) name the
-        input and output axes of any other layout; every remaining axis is receptive field,
-        except batch_axis (an int or a sequence of ints, as in jax.nn.initializers): axes
-        that hold independent weights and count towards neither fan.
+    in_axis / out_axis / batch_axis (each an int or a sequence of ints) name the axes of
+        any other layout, exactly as jax.nn.initializers' _compute_fans reads them:
+        in = prod(shape[in_axis]), out = prod(shape[out_axis]), batch likewise,
+        receptive = prod(shape) / (in * out * batch), fan_in = in * receptive and
+        fan_out = out * receptive.  With distinct axes the receptive field is the product
+        of the axes in none of the lists (batch axes count towards neither fan) and the
+        fans are ints; axes listed twice or in two lists are taken as JAX takes them, and
+        the fans are then JAX's floats.  Empty lists are allowed, so a 1-d or 0-d shape
+        has fans once its axes are given (in_axis=[0], out_axis=[] on (n,) gives (n, 1)).
 
-    Raises ValueError for fewer than 2 dimensions (pass fan_in= and fan_out= to the scheme
-    instead) and for unknown layouts.
+    Raises ValueError for a shape of fewer than 2 dimensions with the default in_axis
+    (give in_axis, or pass fan_in= and fan_out= to the scheme instead), for axes out of
+    range and for unknown layouts.
     """
     shape = tuple(operator.index(d) for d in shape)
     ndim = len(shape)
@@ -53,22 +60,27 @@ def compute_fans(shape, layout="in_out", *, in_axis=None, out_axis=None, batch_a
             return shape[1], shape[0]
     if layout not in _LAYOUT_AXES:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    if ndim < 2:
-        raise ValueError(f"fans need a shape with at least 2 dimensions, got {shape}; "
-                         f"pass fan_in= and fan_out= explicitly")
+    # JAX refuses its default in_axis (-2) below 2 dimensions with its own message
+    if ndim < 2 and (in_axis is None or (type(in_axis) is int and in_axis == -2)):
+        raise ValueError(f"fans need a shape with at least 2 dimensions, got {shape} with "
+                         f"the default in_axis; give in_axis= (and out_axis=) explicitly, "
+                         f"or pass fan_in= and fan_out=")
     default_in, default_out = _LAYOUT_AXES[layout]
     in_axes = _axes(default_in if in_axis is None else in_axis, ndim, "in_axis")
     out_axes = _axes(default_out if out_axis is None else out_axis, ndim, "out_axis")
-    if set(in_axes) & set(out_axes):
-        raise ValueError(f"in_axis {in_axis!r} and out_axis {out_axis!r} overlap")
     batch_axes = _axes(batch_axis, ndim, "batch_axis")
-    if set(batch_axes) & (set(in_axes) | set(out_axes)):
-        raise ValueError(f"batch_axis {batch_axis!r} overlaps in_axis {in_axis!r} or out_axis {out_axis!r}")
-    receptive = math.prod(d for i, d in enumerate(shape)
-                          if i not in in_axes and i not in out_axes and i not in batch_axes)
-    fan_in = math.prod(shape[i] for i in in_axes) * receptive
-    fan_out = math.prod(shape[i] for i in out_axes) * receptive
-    return fan_in, fan_out
+    in_size = math.prod(shape[i] for i in in_axes)
+    out_size = math.prod(shape[i] for i in out_axes)
+    listed = in_axes + out_axes + batch_axes
+    if len(set(listed)) == len(listed):
+        receptive = math.prod(d for i, d in enumerate(shape) if i not in listed)
+        return in_size * receptive, out_size * receptive
+    denominator = in_size * out_size * math.prod(shape[i] for i in batch_axes)
+    if denominator == 0:
+        return 0, 0                      # an empty shape: nothing to scale
+    # JAX's own order of float operations, so that the fans are its bits
+    receptive = math.prod(shape) / in_size / out_size / math.prod(shape[i] for i in batch_axes)
+    return in_size * receptive, out_size * receptive
 
 
 # torch.nn.init.calculate_gain's table

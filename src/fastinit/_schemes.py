@@ -10,6 +10,7 @@ drawn as
 import math
 import numbers
 
+import numpy as np
 
 from ._arrays import largest_finite
 from ._fans import calculate_gain
@@ -51,9 +52,9 @@ def check_choice(name, value, choices):
     return value
 
 
-def variance_scaling(scale, mode, distribution, fan_in, fan_out):
-    """(distribution, params) of jax.nn.initializers.variance_scaling; fans may be None
-    for an empty array, whose parameters are never used."""
+def scaled_variance(scale, mode, fan_in, fan_out):
+    """scale / n, n the fan that mode names; fans may be None for an empty array, whose
+    parameters are never used."""
     if fan_in is None:
         n = 1.0
     elif mode == "fan_in":
@@ -64,7 +65,13 @@ def variance_scaling(scale, mode, distribution, fan_in, fan_out):
         n = (fan_in + fan_out) / 2
     else:
         n = math.sqrt(fan_in * fan_out)
-    variance = scale / n
+    return scale / n
+
+
+def variance_scaling(scale, mode, distribution, fan_in, fan_out):
+    """(distribution, params) of jax.nn.initializers.variance_scaling; fans may be None
+    for an empty array, whose parameters are never used."""
+    variance = scaled_variance(scale, mode, fan_in, fan_out)
     if variance == 0:
         # gain=0 asks for zeros; a zero-width uniform is not a distribution, std 0 is
         return "normal", (0.0, 0.0)
@@ -116,3 +123,71 @@ def he(a, mode, nonlinearity, distribution):
     a = None if a is None else check_real("a", a)      # None: leaky_relu's default slope, as torch
     g = calculate_gain(nonlinearity, a)
     return g * g, mode, distribution
+
+
+# ---------------------------------------------------------------- complex dtypes
+# jax.nn.initializers' complex forms.  Element i of a complex array is made from the pair
+# (i, 0), (i, 1) of one real draw of shape (*shape, 2) in the matching real dtype
+# (docs/stream.md, "Complex dtypes"), so each element still depends on its position alone.
+
+# jax.nn.initializers.variance_scaling's divisor for its complex truncated normal (its
+# comment: "stddev of complex standard normal truncated to 2").
+COMPLEX_TRUNCATED_STD = 0.95311164380491208
+COMPLEX_FORMS = ("normal", "disk", "truncated_disk")
+
+
+def complex_variance_scaling(scale, mode, distribution, fan_in, fan_out):
+    """(form, s) of jax.nn.initializers.variance_scaling for a complex dtype, with
+    v = scale / n as for real dtypes:
+      "normal": real and imaginary parts each normal(0, s), s = sqrt(v / 2), so E|x|^2 = v;
+      "uniform" -> "disk": uniform on the disk of radius s sqrt(2), s = sqrt(v) (E|x|^2 = v);
+      "truncated_normal" -> "truncated_disk": s z, s = sqrt(v) / 0.95311164380491208, z the
+        complex normal with E|z|^2 = 1 cut to |z| <= 2 (JAX's divisor leaves
+        E|x|^2 = v (1 - 5 e^-4) / ((1 - e^-4) 0.9084...) = 1.0187 v)."""
+    variance = scaled_variance(scale, mode, fan_in, fan_out)
+    if distribution == "normal":
+        return "normal", math.sqrt(variance / 2)
+    if distribution == "uniform":
+        return "disk", math.sqrt(variance)
+    return "truncated_disk", math.sqrt(variance) / COMPLEX_TRUNCATED_STD
+
+
+def complex_normal_part_std(std):
+    """The std of each part of a complex normal with E|x|^2 = std^2 (jax.random.normal's
+    complex form: (re + 1j im) / sqrt(2))."""
+    return std * math.sqrt(0.5)
+
+
+def check_complex_scale(form, s, real_dtype):
+    """Raises unless the largest modulus of the form fits the real dtype."""
+    largest_modulus = s * {"normal": 1.0, "disk": math.sqrt(2.0),
+                           "truncated_disk": TRUNCATION_BOUND}[form]
+    if not largest_modulus <= largest_finite(real_dtype):
+        raise ValueError(f"scale and fans give a complex {form} of scale {s:g}, which "
+                         f"overflows {real_dtype}")
+
+
+def polar_from_uniform_pairs(pairs, form, s, out):
+    """out[...] = s r exp(i theta), from the uniforms u = pairs[..., 0] and w = pairs[..., 1]
+    on [0, 1) (jax's _complex_uniform and _complex_truncated_normal):
+      theta = 2 pi w;
+      "disk": r = sqrt(2 u);
+      "truncated_disk": r = sqrt(-log(1 - (1 - e^-4) u)), the modulus of the complex
+        normal with E|z|^2 = 1 (|z|^2 exponential) cut at |z| = 2.
+    Computed in float64 and rounded once to out's dtype."""
+    u = pairs[..., 0].astype(np.float64)
+    theta = pairs[..., 1].astype(np.float64)
+    theta *= 2 * math.pi
+    if form == "disk":
+        u *= 2.0
+    else:
+        # 1 - e^-(bound^2) and log(1 - t), each without cancellation
+        u *= -math.expm1(-TRUNCATION_BOUND ** 2)
+        np.negative(u, out=u)
+        np.log1p(u, out=u)
+        np.negative(u, out=u)
+    np.sqrt(u, out=u)
+    u *= s                                      # the modulus
+    out.real = u * np.cos(theta)
+    out.imag = u * np.sin(theta)
+    return out
