@@ -16,6 +16,9 @@
 #      that bfloat16 is tested on every Python too.  The framework extras are
 #      installed on 3.11 only (the CPU build of torch 2.13.0 this project pins is at hand
 #      for 3.11).
+#      Then the torch tests once more on 3.11 with NEWER_TORCH, the newest release that
+#      installs here without a download of several GB (see below), so that a user who
+#      gets a newer torch than the pinned one is covered too.
 #   3. The same draws, hashed, must agree in every venv of 1. and 2. and in one more per
 #      Python with the oldest NumPy that has a wheel for it (1.23.0, 1.23.2, 1.26.0, 2.1.0).
 #
@@ -58,6 +61,11 @@ find_python() {      # find_python 3.12 -> path of a CPython 3.12 interpreter, o
          "and python$v on PATH): install it (e.g. \`pyenv install $v\`) or set FASTINIT_PYTHONS" >&2
     return 1
 }
+
+# torch 2.14.1 is the newest release this machine class installs from local disk (its pip
+# is capped there: /etc/xdg/pip); PyPI's newer releases (2.15.0 on 2026-12-03) exist for
+# Linux x86-64 only as CUDA builds whose nvidia packages take gigabytes of downloads.
+NEWER_TORCH=${NEWER_TORCH:-2.14.1}
 
 declare -A PY WHEEL
 for v in "${VERSIONS[@]}"; do PY[$v]=$(find_python "$v"); done
@@ -126,6 +134,18 @@ for v in "${VERSIONS[@]}"; do
         -p no:cacheprovider --import-mode=importlib "${marks[@]}" \
         --junitxml="$RESULTS/$tag-numpy-$numpy-$suite.xml" -o junit_suite_name="$tag-numpy-$numpy-$suite")
 done
+
+echo
+echo "== versions 2b. the torch tests on CPython 3.11 with torch $NEWER_TORCH"
+venv="$WORK/test-cp311-torch-$NEWER_TORCH"
+"${PY[3.11]}" -m venv "$venv"
+"$venv/bin/python" "${PIP[@]}" "${WHEEL[3.11]}[test,torch]" "torch==$NEWER_TORCH"
+"$venv/bin/python" -c "import torch, sys; print('torch', torch.__version__); sys.exit(not torch.__version__.startswith('$NEWER_TORCH'))"
+(cd "$WORK" && FASTINIT_REQUIRE_EXTRAS=1 "$venv/bin/python" -m pytest \
+    "$ROOT/tests/test_torch.py" "$ROOT/tests/test_torch_trust.py" "$ROOT/tests/test_torch_module.py" \
+    "$ROOT/tests/test_torch_dtensor.py" -q -p no:cacheprovider --import-mode=importlib -m "not slow" \
+    --junitxml="$RESULTS/cp311-torch-$NEWER_TORCH.xml" -o junit_suite_name="cp311-torch-$NEWER_TORCH")
+rm -rf "$venv"        # 5.5 GB
 
 echo
 echo "== versions 3. the same values in every venv"
