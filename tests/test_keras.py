@@ -2,8 +2,9 @@
 two-sample KS at fixed seeds) and against the NumPy API (the same bits).
 
 Keras fixes its backend at import: this module runs on KERAS_BACKEND (jax when unset) in
-the main test process, and test_in_subprocesses.py runs it again with
-KERAS_BACKEND=torch."""
+the main test process, test_in_subprocesses.py runs it again with KERAS_BACKEND=torch,
+and tools/test_tensorflow.sh with KERAS_BACKEND=tensorflow in a venv of its own.
+Keras's own initializer tests run against fastinit.keras in test_keras_suite.py."""
 import math
 import os
 
