@@ -79,8 +79,9 @@ def _checked_shape(shape):
 
 
 def _checked_dtype(dtype):
-    """Keras's standardized name of dtype (floatx() for None); like Keras's random ops, a
-    ValueError for a dtype that is not floating point."""
+    """Keras's standardized name of dtype (floatx() for None); a ValueError for a dtype that
+    is not floating point, as Keras's random ops raise on its jax backend (its torch and
+    tensorflow backends raise other errors)."""
     dtype = keras.backend.standardize_dtype(dtype)
     if not keras.backend.is_float_dtype(dtype):
         raise ValueError(f"dtype must be a floating-point dtype, got {dtype}")
