@@ -2,8 +2,9 @@
 two-sample KS at fixed seeds) and against the NumPy API (the same bits).
 
 Keras fixes its backend at import: this module runs on KERAS_BACKEND (jax when unset) in
-the main test process, and test_in_subprocesses.py runs it again with
-KERAS_BACKEND=torch."""
+the main test process, test_in_subprocesses.py runs it again with KERAS_BACKEND=torch,
+and tools/test_tensorflow.sh with KERAS_BACKEND=tensorflow in a venv of its own.
+Keras's own initializer tests run against fastinit.keras in test_keras_suite.py."""
 import math
 import os
 
@@ -253,11 +254,12 @@ def test_model_save_and_load_keep_fastinit_initializers(tmp_path):
 # ---------------------------------------------------------------- bad input
 
 def test_bad_seeds_are_refused_naming_seed():
-    for seed in ("7", 1.5, True, [1]):
-        with pytest.raises(ValueError, match="seed"):
-            fk.GlorotUniform(seed=seed)
-    with pytest.raises(ValueError, match="seed"):
-        fk.GlorotUniform(seed=-1)
+    # True and -1 Keras accepts (a bool is an int to it): fastinit's seeds are non-negative
+    # ints, as in its NumPy API (docs/keras_jax.md)
+    for seed in ("7", 1.5, True, False, [1], -1):
+        for cls in ALL_CLASSES:
+            with pytest.raises(ValueError, match="seed"):
+                cls(seed=seed)
 
 
 def test_bad_arguments_are_refused_at_construction():
@@ -265,21 +267,65 @@ def test_bad_arguments_are_refused_at_construction():
         fk.VarianceScaling(mode="fan_geo_avg")          # jax's mode, not Keras's
     with pytest.raises(ValueError, match="distribution"):
         fk.VarianceScaling(distribution="gaussian")
+    with pytest.raises(TypeError, match="distribution"):
+        fk.VarianceScaling(distribution=1)
     with pytest.raises(ValueError, match="scale"):
         fk.VarianceScaling(scale=0.0)
-    with pytest.raises(ValueError, match="low"):
-        fk.RandomUniform(minval=1.0, maxval=0.0)
-    with pytest.raises(ValueError, match="std"):
-        fk.RandomNormal(stddev=-1.0)
+    with pytest.raises(TypeError, match="scale"):
+        fk.VarianceScaling(scale="2")
+    with pytest.raises(ValueError, match="scale"):
+        fk.VarianceScaling(scale=float("nan"))
     with pytest.raises(ValueError, match="gain"):
         fk.Orthogonal(gain=-1.0)
+    with pytest.raises(ValueError, match="mean"):
+        fk.RandomNormal(mean=float("inf"))
+
+
+def test_keras_error_messages_for_what_keras_checks():
+    # Keras's own texts, which its test suite matches (test_keras_suite.py)
+    with pytest.raises(ValueError, match="Argument `scale` must be positive float"):
+        fk.VarianceScaling(scale=-1.0)
+    with pytest.raises(ValueError, match="Invalid `mode` argument"):
+        fk.VarianceScaling(mode="invalid_mode")
+    with pytest.raises(ValueError, match="Invalid `distribution` argument"):
+        fk.VarianceScaling(distribution="invalid_dist")
+
+
+@pytest.mark.parametrize("minval, maxval", [(1.0, 0.0), (0.5, 0.5)])
+def test_an_empty_or_reversed_uniform_range_is_refused_naming_minval_and_maxval(minval, maxval):
+    # Keras accepts it and its backends disagree (docs/keras_jax.md)
+    with pytest.raises(ValueError, match="minval must be less than maxval"):
+        fk.RandomUniform(minval=minval, maxval=maxval)
+
+
+@pytest.mark.parametrize("cls", [fk.RandomNormal, fk.TruncatedNormal])
+def test_a_negative_stddev_is_refused_naming_stddev(cls):
+    with pytest.raises(ValueError, match="stddev must be at least 0"):
+        cls(stddev=-1.0)
+    # zero is a constant, as in Keras
+    np.testing.assert_array_equal(values(cls(0.25, 0.0, seed=1)((3, 4))), np.full((3, 4), 0.25, np.float32))
 
 
 def test_bad_calls_are_refused():
     with pytest.raises(ValueError, match="dimensions"):
         fk.Orthogonal(seed=0)((5,))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "bool"])
+def test_non_float_dtypes_are_a_value_error_as_in_keras(dtype):
+    with pytest.raises(ValueError, match=f"dtype must be a floating-point dtype, got {dtype}"):
+        fk.GlorotUniform(seed=0)((4, 4), dtype=dtype)
+
+
+def test_float_dtypes_fastinit_does_not_draw_are_a_type_error_naming_dtype():
     with pytest.raises(TypeError, match="dtype"):
-        fk.GlorotUniform(seed=0)((4, 4), dtype="int32")
+        fk.RandomNormal(seed=0)((4, 4), dtype="float8_e4m3fn")
+
+
+@pytest.mark.parametrize("shape", [(None, 4), (3, None, 2), [None]])
+def test_a_shape_with_unknown_dimensions_is_refused_naming_shape(shape):
+    with pytest.raises(ValueError, match=r"shape must be fully defined .*None"):
+        fk.GlorotUniform(seed=0)(shape)
 
 
 def test_scalar_tensor_arguments_are_read_as_numbers():
@@ -319,3 +365,112 @@ def test_snake_case_names_are_the_classes_as_in_keras():
 def test_axes_out_of_range_are_refused_naming_them():
     with pytest.raises(ValueError, match="input_axes"):
         fk.LecunUniform(seed=0, input_axes=[3], output_axes=[1])((4, 6, 10))
+
+
+# ---------------------------------------------------------------- what Keras's layers see
+
+VARIANCE_SCALING_CLASSES = [fk.VarianceScaling, fk.GlorotUniform, fk.GlorotNormal,
+                            fk.LecunUniform, fk.LecunNormal, fk.HeUniform, fk.HeNormal]
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES)
+def test_each_class_is_an_instance_of_its_keras_namesake(cls):
+    init = cls(seed=1)
+    assert isinstance(init, getattr(keras.initializers, cls.__name__))
+    assert isinstance(init, keras.initializers.Initializer)
+
+
+@pytest.mark.parametrize("cls", VARIANCE_SCALING_CLASSES)
+def test_the_variance_scaling_family_is_keras_variance_scaling(cls):
+    # EinsumDense.build passes the kernel's axes only to keras.initializers.VarianceScaling
+    init = cls(seed=1)
+    assert isinstance(init, keras.initializers.VarianceScaling)
+    assert isinstance(init, fk.VarianceScaling)
+
+
+def test_einsum_dense_gives_the_kernel_axes_to_the_fans():
+    layer = keras.layers.EinsumDense("abc,cde->abde", output_shape=(None, 8, 32),
+                                     kernel_initializer=fk.LecunUniform(seed=4))
+    layer.build((None, 10, 48))
+    kernel_shape = (48, 8, 32)
+    assert tuple(layer.kernel.shape) == kernel_shape
+    # input axis c, output axes d, e: fan_in 48, fan_out 256 (conv-style fans would be 384, ...)
+    np.testing.assert_array_equal(values(layer.kernel), fastinit.lecun_uniform(
+        kernel_shape, fan_in=48, fan_out=8 * 32, seed=4))
+
+
+def test_multi_head_attention_query_kernel_has_keras_lecun_normal_std():
+    dim, heads, key_dim = 256, 8, 32
+
+    def query_kernel(initializer):
+        mha = keras.layers.MultiHeadAttention(num_heads=heads, key_dim=key_dim,
+                                              kernel_initializer=initializer)
+        mha.build((None, 10, dim), (None, 10, dim))
+        kernel = values(mha.query_dense.kernel)
+        assert kernel.shape == (dim, heads, key_dim)
+        return kernel
+
+    ours = query_kernel(fk.LecunNormal(seed=2024))
+    theirs = query_kernel(keras.initializers.LecunNormal(seed=2024))
+    # the fans Keras gives its own LecunNormal there: fan_in = dim, whatever the heads
+    np.testing.assert_array_equal(ours, fastinit.lecun_normal(
+        ours.shape, truncated=True, fan_in=dim, fan_out=heads * key_dim, seed=2024))
+    assert stats.ks_2samp(ours.ravel(), theirs.ravel()).pvalue > KS_MIN_P
+    # 65536 values a side: the standard error of each std is about 0.3 %
+    assert abs(ours.std() / theirs.std() - 1) < 0.02
+    assert abs(ours.std() / math.sqrt(1 / dim) - 1) < 0.02
+
+
+# ---------------------------------------------------------------- a SeedGenerator inside a trace
+
+def traced(function):
+    """function() as the active backend traces it (jax.jit, tf.function, torch.compile),
+    run twice; a jitted JAX function threads the generator's state through
+    keras.StatelessScope, as Keras's JAX trainer does."""
+    if BACKEND == "jax":
+        import jax
+
+        def run(generator):
+            @jax.jit
+            def step(state):
+                with keras.StatelessScope(state_mapping=[(generator.state, state)]) as scope:
+                    out = function()
+                    return out, scope.get_current_value(generator.state)
+            out, state = step(generator.state.value)
+            generator.state.assign(state)
+            return out
+        return run
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+        compiled = tf.function(function)
+    else:
+        import torch
+        compiled = torch.compile(function)    # fastinit's call is a graph break
+    return lambda generator: compiled()
+
+
+@pytest.mark.parametrize("make, numpy_call", BITS[:2] + BITS[7:12])
+def test_a_seed_generator_inside_a_trace_gives_the_eager_values(make, numpy_call):
+    generator = keras.random.SeedGenerator(9)
+    init = make(generator)
+    run = traced(lambda: init(SHAPE))
+    first, second = values(run(generator)), values(run(generator))
+    np.testing.assert_array_equal(first, numpy_call(SHAPE, 9))
+    np.testing.assert_array_equal(second, numpy_call(SHAPE, 9 + 2**32))
+    assert tuple(int(w) for w in values(generator.state.value)) == (9, 2)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_a_seed_generator_inside_a_trace_keeps_the_dtype(dtype):
+    generator = keras.random.SeedGenerator(3)
+    init = fk.HeUniform(seed=generator)
+    got = traced(lambda: init(SHAPE, dtype=dtype))(generator)
+    assert keras.backend.standardize_dtype(got.dtype) == dtype
+    want = fastinit.variance_scaling(SHAPE, 2.0, "fan_in", "uniform", dtype=dtype, seed=3)
+    np.testing.assert_array_equal(values(keras.ops.cast(got, "float32")), want.astype(np.float32))
+
+
+def test_an_int_seed_inside_a_trace_gives_the_eager_values():
+    generator = keras.random.SeedGenerator(0)      # unused: the run helper's signature
+    got = traced(lambda: fk.GlorotNormal(seed=5)(SHAPE))(generator)
+    np.testing.assert_array_equal(values(got), fastinit.glorot_normal(SHAPE, truncated=True, seed=5))

@@ -7,13 +7,16 @@
 #      3.13, each installed in fresh venvs and tested from outside the tree: the whole suite
 #      with every framework extra on 3.11, the fast subset elsewhere, NumPy's newest and the
 #      oldest the package claims, the same values in every install (tools/test_versions.sh);
-#   4. the sdist: built, its contents checked, installed with only a C compiler on PATH,
+#   4. Keras on its TensorFlow backend: the CPython 3.11 wheel of 3. in a venv of its own with
+#      tensorflow-cpu, the lecture's tf.keras model, test_keras.py and Keras's own
+#      initializer tests (tools/test_tensorflow.sh);
+#   5. the sdist: built, its contents checked, installed with only a C compiler on PATH,
 #      its own tests run (tools/test_sdist.sh);
 # then a summary whose last line totals every test run.
 # Needs: python3 with venv, CPython 3.10-3.13 (pyenv's or on PATH: see test_versions.sh), a
 # C compiler and network access to PyPI; installs everything else into its work dir.
 # Leaves nothing behind: the work dir is removed on success, kept on failure (the summary
-# prints its path), and nothing is written into the checkout (section 5 checks).
+# prints its path), and nothing is written into the checkout (section 6 checks).
 # env: FASTINIT_TEST_WORKDIR  work dir to use (then never removed)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -92,11 +95,16 @@ section "3. wheels for CPython 3.10-3.13 (tools/test_versions.sh)"
 WORK="$work/versions" bash "$root/tools/test_versions.sh"
 section_done
 
-section "4. the sdist (tools/test_sdist.sh)"
+section "4. Keras on TensorFlow (tools/test_tensorflow.sh)"
+cp311_wheel=$(ls "$work"/versions/out/wheelhouse/fastinit_weights-*-cp311-cp311-*.whl)
+WORK="$work/tensorflow" WHEEL=$cp311_wheel bash "$root/tools/test_tensorflow.sh"
+section_done
+
+section "5. the sdist (tools/test_sdist.sh)"
 WORK="$work/sdist" bash "$root/tools/test_sdist.sh"
 section_done
 
-section "5. the checkout is left as it was"
+section "6. the checkout is left as it was"
 checkout_after=$(git_state)
 if [ "$checkout_before" != "$checkout_after" ]; then
     diff <(echo "$checkout_before") <(echo "$checkout_after") || true

@@ -41,27 +41,6 @@ declare -A OLDEST_NUMPY=([3.10]=1.23.0 [3.11]=1.23.2 [3.12]=1.26.0 [3.13]=2.1.0)
 declare -A TEST_NUMPY=([3.10]=1.23.0 [3.11]=newest [3.12]=newest [3.13]=newest)
 declare -A TEST_SUITE=([3.10]=fast [3.11]=full [3.12]=fast [3.13]=fast)
 
-find_python() {      # find_python 3.12 -> path of a CPython 3.12 interpreter, or fail
-    local v=$1 p
-    if [ -n "${FASTINIT_PYTHONS:-}" ]; then
-        for p in $FASTINIT_PYTHONS; do
-            if [ "$("$p" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = "$v" ]; then
-                echo "$p"; return 0
-            fi
-        done
-    else
-        for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/python"$v" "$(command -v "python$v" || true)"; do
-            # pyenv's shims exist for every installed version but run only the active one
-            if [ -x "$p" ] && "$p" -c 'import sys, venv' 2>/dev/null; then
-                echo "$p"; return 0
-            fi
-        done
-    fi
-    echo "CPython $v not found (looked in FASTINIT_PYTHONS, or \$PYENV_ROOT/versions/$v.*/bin" \
-         "and python$v on PATH): install it (e.g. \`pyenv install $v\`) or set FASTINIT_PYTHONS" >&2
-    return 1
-}
-
 # torch 2.14.1 is the newest release this machine class installs from local disk (its pip
 # is capped there: /etc/xdg/pip); PyPI's newer releases (2.15.0 on 2026-12-03) exist for
 # Linux x86-64 only as CUDA builds whose nvidia packages take gigabytes of downloads.
