@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _arrays, _core, _schemes
+from . import _arrays, _core, _lapack, _schemes
 from . import _fans
 from ._fans import compute_fans
 
@@ -404,6 +404,10 @@ class Generator:
         and transposed when rows < cols.  region= slices the finished matrix, which is
         always computed whole.
 
+        Memory: where numpy's bundled LAPACK is reachable (its Linux wheels), the QR runs
+        in place on one float64 matrix, with numpy.linalg.qr's routines and values
+        (src/fastinit/_lapack.py); elsewhere through numpy.linalg.qr and its copies.
+
         Reproducibility: the normal matrix is the same bits everywhere, but the QR is
         numpy's LAPACK, whose rounding depends on the BLAS build and CPU.  The result is
         bit-identical on one machine with one numpy build (whatever the ISA, threads or
@@ -425,21 +429,47 @@ class Generator:
         else:
             rows, cols = shape[0], math.prod(shape[1:])
         tall = (max(rows, cols), min(rows, cols))
-        a = self._draw("normal", (0.0, 1.0), tall, np.float64, None, threads, None)
-        if a.size:
-            q, r = np.linalg.qr(a)
-            q *= np.where(np.diagonal(r) < 0, -1.0, 1.0)
+        qr_in_place = _lapack.qr_in_place() if 0 not in tall else None
+        if qr_in_place is None:
+            a = self._draw("normal", (0.0, 1.0), tall, np.float64, None, threads, None)
+            if a.size:
+                q, r = np.linalg.qr(a)
+                q *= np.where(np.diagonal(r) < 0, -1.0, 1.0)
+            else:
+                q = a
         else:
-            q = a
+            # numpy's QR without numpy's copies: one Fortran-ordered matrix, filled row
+            # block by row block as regions of the same draw, factored in place
+            _arrays.check_allocation(tall, np.dtype(np.float64))
+            q = np.empty(tall, dtype=np.float64, order="F")
+            self._draw_rows_into(q, threads)
+            q *= np.where(qr_in_place(q) < 0, -1.0, 1.0)
+        # views, never copies: a Fortran-ordered q reshapes by splitting its dimensions
         q = (q.T if rows < cols else q).reshape(shape)
-        full = q * g
-        part = full[tuple(slice(s, s + e) for s, e in zip(start, extent))]
-        if _arrays.is_half(dtype):
-            part = part.astype(np.float32)     # a half value is the float32 value, rounded
+        part = q[tuple(slice(s, s + e) for s, e in zip(start, extent))]
         if out is None:
-            return np.ascontiguousarray(part, dtype=dtype)
-        out[...] = part
+            out = _arrays.allocate(extent, dtype)
+        # gain in float64, rounded once to the output (a half value: the float32 value,
+        # rounded), as (q * gain).astype(dtype) would, without its float64 copy
+        if _arrays.is_half(dtype):
+            out[...] = np.multiply(part, g, dtype=np.float64).astype(np.float32)
+        else:
+            np.multiply(part, g, out=out, casting="same_kind")
         return out
+
+    def _draw_rows_into(self, matrix, threads):
+        """matrix (any order) <- the float64 standard normal draw of its shape, through a
+        C-ordered buffer of about 4 MiB, block of rows by block of rows (each a region of
+        the one draw, so the values are the whole draw's)."""
+        rows, cols = matrix.shape
+        key, counter = self._reserve(-(-rows * cols * 2 // 4))
+        per_block = max(1, (1 << 19) // max(cols, 1))
+        buffer = np.empty((min(per_block, rows), cols), dtype=np.float64)
+        for r in range(0, rows, per_block):
+            block = buffer[:min(per_block, rows - r)]
+            _core.fill(key, counter, "normal", (0.0, 1.0), (rows, cols), (r, 0), block.shape,
+                       block, threads, False)
+            matrix[r:r + block.shape[0]] = block
 
 
 class NewOutGenerator(Generator):
