@@ -42,7 +42,7 @@ class DropBlocks:
         pass
 
 
-def write(contender, path, shape, chunk_rows, sink):
+def write(contender, path, shape, chunk_rows, sink, quiet=False):
     """Writes one store (or drops every block) in this process; returns its measurements."""
     import dask
     import dask.array as da
@@ -61,7 +61,8 @@ def write(contender, path, shape, chunk_rows, sink):
     before_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
-    with dask.config.set(scheduler="threads"):
+    # dask's ProgressBar on stderr when it is a terminal, unless --quiet
+    with dask.config.set(scheduler="threads"), fastinit.dask.progress(quiet=quiet):
         if sink == "zarr":
             x.to_zarr(path)
         else:
@@ -92,13 +93,16 @@ def main():
     parser.add_argument("--sink", choices=("zarr", "null"), default="zarr",
                         help="zarr: a local store (default); null: drop every block")
     parser.add_argument("--only", choices=("fastinit", "dask.random"), default=None)
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar (it is only drawn when stderr is a terminal)")
     parser.add_argument("--child", choices=("fastinit", "dask.random"), help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
     shape = shape_of(args.gib)
 
     if args.child:
-        print(json.dumps(write(args.child, args.path, shape, args.chunk_rows, args.sink)))
+        print(json.dumps(write(args.child, args.path, shape, args.chunk_rows, args.sink,
+                               args.quiet)))
         return
 
     contenders = [args.only] if args.only else ["fastinit", "dask.random"]
@@ -110,8 +114,9 @@ def main():
             out = subprocess.run(
                 [sys.executable, os.path.abspath(__file__), "--child", contender, "--path", path,
                  "--gib", str(args.gib), "--chunk-rows", str(args.chunk_rows),
-                 "--sink", args.sink],
-                capture_output=True, text=True, check=True)
+                 "--sink", args.sink] + (["--quiet"] if args.quiet else []),
+                # stderr is this process's: the child's progress bar reaches the terminal
+                stdout=subprocess.PIPE, text=True, check=True)
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
             shutil.rmtree(path, ignore_errors=True)
     finally:

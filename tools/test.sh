@@ -12,6 +12,8 @@
 #      initializer tests (tools/test_tensorflow.sh);
 #   5. the sdist: built, its contents checked, installed with only a C compiler on PATH,
 #      its own tests run (tools/test_sdist.sh);
+#   6. the documentation site built from the CPython 3.11 wheel of 3. with warnings as
+#      errors, every internal link and anchor checked (tools/build_docs.sh);
 # then a summary whose last line totals every test run.
 # Needs: python3 with venv, CPython 3.10-3.13 (pyenv's or on PATH: see test_versions.sh), a
 # C compiler and network access to PyPI; installs everything else into its work dir.
@@ -104,7 +106,14 @@ section "5. the sdist (tools/test_sdist.sh)"
 WORK="$work/sdist" bash "$root/tools/test_sdist.sh"
 section_done
 
-section "6. the checkout is left as it was"
+section "6. the documentation site (tools/build_docs.sh)"
+# the wheel section 3 tested, in a venv of the interpreter it was built for
+WORK="$work/docs" PYTHON="$work/versions/test-cp311/bin/python" \
+    FASTINIT_WHEEL="$(ls "$work"/versions/out/wheelhouse/fastinit_weights-*-cp311-cp311-*.whl)" \
+    bash "$root/tools/build_docs.sh"
+section_done
+
+section "7. the checkout is left as it was"
 checkout_after=$(git_state)
 if [ "$checkout_before" != "$checkout_after" ]; then
     diff <(echo "$checkout_before") <(echo "$checkout_after") || true

@@ -7,6 +7,8 @@ import json
 import os
 import sys
 
+from ._progress import Progress
+
 
 def _int_in_range(low, high=None):
     """An argparse type: an int in [low, high] (no upper bound when high is None)."""
@@ -51,6 +53,7 @@ def build_parser():
                        help="skip the fastinit.torch table (init_module of a 100 M parameter "
                             "TransformerEncoder and the drop-ins on 4096x4096, against torch; "
                             "run when torch is installed)")
+    _add_quiet_flag(bench)
     _add_demo_parser(commands)
     return parser
 
@@ -80,13 +83,20 @@ def _add_demo_parser(commands):
     demo.add_argument("--plot", metavar="FILE.png",
                       help="also save activation histograms and std-through-depth curves "
                            "(needs matplotlib)")
+    _add_quiet_flag(demo)
     demo.set_defaults(command_parser=demo)       # errors about --plot show the demo's usage
 
 
-def _progress(done, total):
-    if sys.stderr.isatty():                    # a counter on a terminal, nothing in a log
-        print(f"\rround {done}/{total}", end="" if done < total else "\n", file=sys.stderr,
-              flush=True)
+def _add_quiet_flag(parser):
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar and no status lines on stderr (the bar is only "
+                             "drawn when stderr is a terminal)")
+
+
+def _status(args, text):
+    """A one-line status on stderr, unless --quiet."""
+    if not args.quiet:
+        print(text, file=sys.stderr, flush=True)
 
 
 def bench(args, parser):
@@ -96,14 +106,15 @@ def bench(args, parser):
         parser.error("--shape needs at least 2 dimensions (fans are read from the last two)")
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         parser.error("--plot needs matplotlib, which is not installed: pip install matplotlib")
-    print(f"timing {'x'.join(map(str, args.shape))} {args.dtype} ...", file=sys.stderr,
-          flush=True)
-    report = _bench.run_bench(args.shape, args.dtype, args.repeat, progress=_progress)
+    _status(args, f"timing {'x'.join(map(str, args.shape))} {args.dtype} ...")
+    with Progress("rounds", quiet=args.quiet) as progress:
+        report = _bench.run_bench(args.shape, args.dtype, args.repeat, progress=progress)
     torch_rows = None
     if not args.no_torch and importlib.util.find_spec("torch") is not None:
         from . import _bench_torch
-        print("timing fastinit.torch against torch ...", file=sys.stderr, flush=True)
-        torch_rows = _bench_torch.run_torch_bench(args.repeat, progress=_progress)
+        _status(args, "timing fastinit.torch against torch ...")
+        with Progress("rounds", quiet=args.quiet) as progress:
+            torch_rows = _bench_torch.run_torch_bench(args.repeat, progress=progress)
         report["torch_adapter"] = torch_rows
     if args.json:
         json.dump(report, sys.stdout, indent=2)
@@ -148,9 +159,11 @@ def demo(args):
         print("note: threadpoolctl is not installed, so NumPy's BLAS keeps all its threads, "
               "which can make the demo several times slower on a busy machine "
               "(pip install threadpoolctl)", file=sys.stderr)
-    print(f"running the demo (depth {args.depth}, width {args.width}, seed {args.seed}) ...",
-          file=sys.stderr, flush=True)
-    report = _demo.run_demo(depth=args.depth, width=args.width, seed=args.seed)
+    _status(args, f"running the demo (depth {args.depth}, width {args.width}, "
+                  f"seed {args.seed}) ...")
+    with Progress("networks", quiet=args.quiet) as progress:
+        report = _demo.run_demo(depth=args.depth, width=args.width, seed=args.seed,
+                                progress=progress)
     if args.json:
         json.dump(report, sys.stdout)
         print()

@@ -251,9 +251,10 @@ def backward_verdict(backward):
     return _verdict_of_ratio(_ratio(backward[0], backward[-1]), backward[::-1])
 
 
-def depth_table(depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH, seed=0):
+def depth_table(depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH, seed=0, network_done=None):
     """depth_table(depth, width, seed) -> {"forward", "backward", "saturation", "verdict"},
-    each {activation: {init: ...}} over every activation and init, the advised one included."""
+    each {activation: {init: ...}} over every activation and init, the advised one included.
+    network_done: called with no argument after each network, for progress."""
     table = {key: {} for key in ("forward", "backward", "saturation", "verdict")}
     for activation in ACTIVATIONS:
         for key in table:
@@ -266,6 +267,8 @@ def depth_table(depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH, seed=0):
             table["verdict"][activation][init] = {
                 "forward": forward_verdict(p["forward"], p["saturation"]),
                 "backward": backward_verdict(p["backward"])}
+            if network_done:
+                network_done()
     return table
 
 
@@ -383,10 +386,11 @@ def distinct_units(weights, biases, tolerance=SYMMETRY_TOLERANCE):
 
 
 def symmetry_counts(data, *, width=DEFAULT_WIDTH, seed=0, activation=SYMMETRY_ACTIVATION,
-                    steps=SYMMETRY_STEPS):
+                    steps=SYMMETRY_STEPS, network_done=None):
     """symmetry_counts(data, *, width, seed) -> {init: [distinct units of each hidden layer]}
     after `steps` SGD steps of a classifier with SYMMETRY_HIDDEN_LAYERS hidden layers of
-    `width` units, every init and the advised one; data is split_data's tuple."""
+    `width` units, every init and the advised one; data is split_data's tuple.  network_done:
+    as for depth_table."""
     x_train, y_train = data[0], data[1]
     sizes = (x_train.shape[1],) + (width,) * SYMMETRY_HIDDEN_LAYERS + (int(y_train.max()) + 1,)
     counts = {}
@@ -398,6 +402,8 @@ def symmetry_counts(data, *, width=DEFAULT_WIDTH, seed=0, activation=SYMMETRY_AC
                 model.sgd_step(x_train[batch], y_train[batch], SYMMETRY_LEARNING_RATE)
             counts[init] = [distinct_units(w, b)
                             for w, b in zip(model.weights[:-1], model.biases[:-1])]
+            if network_done:
+                network_done()
     return counts
 
 
@@ -424,12 +430,17 @@ def train_and_test(data, activation, init, *, seed=0, hidden=EXPERIMENT_HIDDEN,
     return {"accuracy": accuracy, "loss": loss}
 
 
-def experiment(data, *, seed=0):
+def experiment(data, *, seed=0, network_done=None):
     """experiment(data, *, seed) -> {activation: {init: {"accuracy", "loss"}}}, the advised
-    init included."""
-    return {activation: {init: train_and_test(data, activation, init, seed=seed)
-                         for init in TABLE_INITS}
-            for activation in EXPERIMENT_ACTIVATIONS}
+    init included.  network_done: as for depth_table."""
+    results = {}
+    for activation in EXPERIMENT_ACTIVATIONS:
+        results[activation] = {}
+        for init in TABLE_INITS:
+            results[activation][init] = train_and_test(data, activation, init, seed=seed)
+            if network_done:
+                network_done()
+    return results
 
 
 # ---------------------------------------------------------------- 4. the summary
@@ -528,18 +539,29 @@ def one_blas_thread():
         yield
 
 
-def run_demo(depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH, seed=0):
-    """run_demo(depth, width, seed) -> the report `python -m fastinit demo --json` prints:
-    width, depth, seed, advised (advice per activation), forward, backward, saturation,
-    verdict, zeros_note, symmetry (first hidden layer), symmetry_per_layer, symmetry_reason,
-    dataset, experiment, summary (summarize), settings, seconds."""
+def run_demo(depth=DEFAULT_DEPTH, width=DEFAULT_WIDTH, seed=0, progress=None):
+    """run_demo(depth, width, seed, progress=None) -> the report `python -m fastinit demo
+    --json` prints: width, depth, seed, advised (advice per activation), forward, backward,
+    saturation, verdict, zeros_note, symmetry (first hidden layer), symmetry_per_layer,
+    symmetry_reason, dataset, experiment, summary (summarize), settings, seconds.
+    progress: called as progress(done, total) after each of the networks built and run."""
     started = time.perf_counter()
+    total = len(TABLE_INITS) * (len(ACTIVATIONS) + 1 + len(EXPERIMENT_ACTIVATIONS))
+    done = 0
+
+    def network_done():
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
     with one_blas_thread():
-        table = depth_table(depth, width, seed)
+        table = depth_table(depth, width, seed, network_done=network_done)
         x, y, description = load_data(seed)
         data = split_data(x, y, seed)
-        per_layer = symmetry_counts(data, width=width, seed=seed)
-        results = experiment(data, seed=seed)
+        per_layer = symmetry_counts(data, width=width, seed=seed,
+                                    network_done=network_done)
+        results = experiment(data, seed=seed, network_done=network_done)
     report = {
         "width": width,
         "depth": depth,

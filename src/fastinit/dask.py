@@ -1,8 +1,8 @@
 """fastinit.dask: lazy dask arrays of any size whose blocks are region= fills of one call.
 
     import fastinit.dask
-    x = fastinit.dask.he_normal((200_000, 50_000), chunks=(10_000, 50_000), seed=0)
-    x.to_zarr("weights.zarr")          # 37 GiB, made and written one block at a time
+    x = fastinit.dask.he_normal((200_000, 50_000), chunks=(2_000, 50_000), seed=0)
+    fastinit.dask.to_zarr(x, "weights.zarr")   # 37 GiB, made and written a block at a time
 
 Every scheme, alias and plain distribution of the NumPy API is here with the same
 arguments, except out= and region= (each block is a region) and orthogonal (see below),
@@ -28,9 +28,16 @@ the stream's (key, first block) and each block's location, never an array.
 
 orthogonal is omitted: its values are a QR factorization of the whole matrix, so no block
 can be computed without all the others (fastinit.orthogonal makes it in memory).
+
+Progress: to_zarr(x, url) writes with dask's ProgressBar on stderr when stderr is a
+terminal (quiet=True: never); `with fastinit.dask.progress(): ...` does the same for any
+compute.  ProgressBar follows dask's local schedulers (threads, processes, synchronous);
+under dask.distributed use its own progress or dashboard.
 """
+import contextlib
 import inspect
 import math
+import sys
 
 import numpy as np
 
@@ -142,6 +149,31 @@ def lazy_array(scheme, shape, *args, chunks="auto", seed=None, threads=1, **kwar
         threads=threads)
 
 
+# A bar for work that takes at least this long (dask's `minimum`): short computes stay silent.
+PROGRESS_MINIMUM_SECONDS = 1.0
+
+
+def progress(*, quiet=False, stream=None):
+    """progress(*, quiet=False, stream=None) -> a context manager: dask's ProgressBar on
+    `stream` (default sys.stderr) for the computes inside it, when that stream is a
+    terminal and quiet is false; otherwise one that does nothing."""
+    from ._progress import wanted
+
+    stream = sys.stderr if stream is None else stream
+    if not wanted(quiet, stream):
+        return contextlib.nullcontext()
+    from dask.diagnostics import ProgressBar
+    return ProgressBar(minimum=PROGRESS_MINIMUM_SECONDS, out=stream)
+
+
+def to_zarr(array, url, *, quiet=False, **kwargs):
+    """to_zarr(array, url, *, quiet=False, **kwargs): array.to_zarr(url, **kwargs) (any
+    dask array, one block at a time), with a progress bar on stderr when it is a terminal
+    and quiet is false (see progress)."""
+    with progress(quiet=quiet):
+        return array.to_zarr(url, **kwargs)
+
+
 def _dask_function(name):
     method = getattr(Generator, name)
 
@@ -168,7 +200,7 @@ for _name in SCHEMES:
     globals()[_name] = _dask_function(_name)
 for _alias, _target in _api.ALIASES.items():
     globals()[_alias] = globals()[_target]
-__all__ = list(NAMES) + ["lazy_array"]
+__all__ = list(NAMES) + ["lazy_array", "progress", "to_zarr"]
 
 
 def __getattr__(name):
