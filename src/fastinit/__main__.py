@@ -1,6 +1,7 @@
-"""python -m fastinit info | bench | demo: the build's configuration, a one-minute comparison
-with numpy, torch and mkl_random on this machine (the timing lives in fastinit._bench), and
-the lecture on initialization, measured (fastinit._demo)."""
+"""python -m fastinit info | bench | demo | checkpoint: the build's configuration, a one-minute
+comparison with numpy, torch and mkl_random on this machine (the timing lives in
+fastinit._bench), the lecture on initialization, measured (fastinit._demo), and a randomly
+initialized checkpoint written from a Hugging Face config (fastinit._checkpoint)."""
 import argparse
 import importlib.util
 import json
@@ -29,7 +30,8 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m fastinit",
         description="fastinit: fast, reproducible neural-network weight initialization.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{info,bench,demo}")
+    commands = parser.add_subparsers(dest="command", required=True,
+                                     metavar="{info,bench,demo,checkpoint}")
     commands.add_parser("info", help="print the version, instruction sets and threads",
                         description="Print the version, instruction sets and threads.")
     bench = commands.add_parser(
@@ -54,7 +56,19 @@ def build_parser():
                             "TransformerEncoder and the drop-ins on 4096x4096, against torch; "
                             "run when torch is installed)")
     _add_quiet_flag(bench)
+    bench.add_argument("--checkpoint", metavar="DIR",
+                       help="also write a randomly initialized Llama checkpoint into DIR, "
+                            "float32 and bfloat16, with save_initialized, with init_module + "
+                            "save_pretrained and as a dd-style write of the same bytes, each "
+                            "run in its own process (time, GB/s, peak RSS); needs torch and "
+                            "transformers, and several GB of disk with --checkpoint-size 1b")
+    bench.add_argument("--checkpoint-size", choices=("1b", "small"), default="1b",
+                       help="the Llama of --checkpoint: 1b (1.35 B parameters, 5.4 GB in "
+                            "float32; the default) or small (21 M)")
+    bench.add_argument("--checkpoint-rounds", type=_int_in_range(1), default=3, metavar="N",
+                       help="interleaved rounds of --checkpoint (default: 3)")
     _add_demo_parser(commands)
+    _add_checkpoint_parser(commands)
     return parser
 
 
@@ -99,6 +113,139 @@ def _status(args, text):
         print(text, file=sys.stderr, flush=True)
 
 
+def _add_checkpoint_parser(commands):
+    checkpoint = commands.add_parser(
+        "checkpoint", help="write a randomly initialized safetensors checkpoint from an HF config",
+        description="Build the model of a Hugging Face config (the class named by its "
+                    "'architectures', from transformers) on the meta device, and write the "
+                    "values fastinit.torch.init_module would give it straight into a "
+                    "safetensors checkpoint that from_pretrained loads "
+                    "(fastinit.torch.save_initialized): memory stays bounded whatever the "
+                    "model's size.  Needs torch and transformers.")
+    checkpoint.add_argument("config", metavar="CONFIG.json",
+                            help="the model's config.json (or a directory holding one)")
+    checkpoint.add_argument("out_dir", metavar="OUT_DIR", help="a new or empty directory")
+    checkpoint.add_argument("--seed", type=_int_in_range(0), required=True, metavar="N",
+                            help="the seed of every value")
+    checkpoint.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "float64"),
+                            help="dtype of the floating-point tensors (default: the model's, "
+                                 "float32)")
+    checkpoint.add_argument("--recipe", default="torch", help="the initialization recipe: "
+                            "'torch' (each layer's torch reset_parameters distribution, "
+                            "with --rule overrides; the default)")
+    checkpoint.add_argument("--rule", action="append", default=[], metavar="GLOB=INIT",
+                            help="an init for the parameters whose qualified name matches GLOB, "
+                                 "later ones winning: e.g. '*.weight=normal(std=0.02)', "
+                                 "'*norm.weight=ones' (init: a scheme name of "
+                                 "fastinit.torch.Rule, with keyword arguments in parentheses)")
+    checkpoint.add_argument("--unknown", choices=("error", "reset_parameters"), default="error",
+                            help="for parameters no layer rule or --rule covers: fail (default) "
+                                 "or run their module's own reset_parameters")
+    checkpoint.add_argument("--max-shard-size", default="5GB", metavar="SIZE",
+                            help="largest safetensors file, e.g. 5GB, 500MB (default: 5GB)")
+    checkpoint.add_argument("--shards", metavar="K/N",
+                            help="write only the files i with i %% N == K (several writers, one "
+                                 "checkpoint; writer 0 also writes the JSON files)")
+    checkpoint.add_argument("--quiet", action="store_true",
+                            help="no progress bar on stderr")
+    checkpoint.set_defaults(command_parser=checkpoint)
+
+
+def parse_rule(text):
+    """parse_rule("GLOB=INIT") -> (GLOB, init spec): INIT is a scheme name, or a call of one
+    with literal keyword arguments, e.g. "normal(std=0.02)" -> ("normal", {"std": 0.02})."""
+    import ast
+
+    glob, sep, init = text.partition("=")
+    if not sep or not glob.strip() or not init.strip():
+        raise ValueError(f"--rule {text!r}: expected GLOB=INIT, e.g. '*.weight=normal(std=0.02)'")
+    try:
+        node = ast.parse(init.strip(), mode="eval").body
+        if isinstance(node, ast.Name):
+            return glob.strip(), node.id
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args
+                and all(k.arg is not None for k in node.keywords)):
+            return glob.strip(), (node.func.id, {k.arg: ast.literal_eval(k.value)
+                                                 for k in node.keywords})
+    except (SyntaxError, ValueError):
+        pass
+    raise ValueError(f"--rule {text!r}: INIT must be a scheme name or name(keyword=value, ...), "
+                     f"e.g. 'normal(std=0.02)'")
+
+
+def _parse_shards(text):
+    writer, sep, writers = (text or "").partition("/")
+    try:
+        return int(writer), int(writers)
+    except ValueError:
+        raise ValueError(f"--shards {text!r}: expected K/N, e.g. 0/4") from None
+
+
+def _hf_model_on_meta(config_path):
+    """The model of an HF config file, its class named by the config's `architectures`,
+    built on the meta device."""
+    import torch
+    import transformers
+
+    config = transformers.AutoConfig.from_pretrained(config_path)
+    architectures = getattr(config, "architectures", None) or []
+    if not architectures:
+        raise ValueError(f"{config_path}: the config names no 'architectures', so the model "
+                         f"class is unknown")
+    cls = getattr(transformers, architectures[0], None)
+    if cls is None:
+        raise ValueError(f"{config_path}: transformers {transformers.__version__} has no model "
+                         f"class {architectures[0]!r}")
+    with torch.device("meta"):
+        return cls(config)
+
+
+def checkpoint(args):
+    import fastinit.torch as fit
+
+    parser = args.command_parser
+    for module in ("torch", "transformers"):
+        if importlib.util.find_spec(module) is None:
+            parser.error(f"the checkpoint command needs {module}, which is not installed")
+    try:
+        rules = [parse_rule(text) for text in args.rule]
+        shards = _parse_shards(args.shards) if args.shards is not None else None
+        model = _hf_model_on_meta(args.config)
+    except (ValueError, OSError) as e:
+        parser.error(str(e))
+    bar = None
+
+    def progress(done, total):
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+            bar = tqdm(total=total, unit="B", unit_scale=True, desc="writing", file=sys.stderr,
+                       disable=args.quiet)
+        bar.update(done - bar.n)
+
+    try:
+        summary = fit.save_initialized(
+            model, args.out_dir, seed=args.seed, recipe=args.recipe, rules=rules,
+            unknown=args.unknown, dtype=args.dtype, max_shard_size=args.max_shard_size,
+            shards=shards, progress=progress if importlib.util.find_spec("tqdm") else None)
+    except (ValueError, TypeError) as e:
+        parser.error(str(e))
+    finally:
+        if bar is not None:
+            bar.close()
+    rate = summary.bytes / summary.seconds / 1e9 if summary.seconds > 0 else float("inf")
+    print(f"{summary.parameters:,} parameters, {summary.bytes / 1e9:.3f} GB in "
+          f"{len(summary.files)} files, {summary.seconds:.1f} s, {rate:.2f} GB/s -> "
+          f"{summary.path}")
+    return 0
+
+
+def _progress(done, total):
+    if sys.stderr.isatty():                    # a counter on a terminal, nothing in a log
+        print(f"\rround {done}/{total}", end="" if done < total else "\n", file=sys.stderr,
+              flush=True)
+
+
 def bench(args, parser):
     from . import _bench
 
@@ -109,6 +256,12 @@ def bench(args, parser):
     _status(args, f"timing {'x'.join(map(str, args.shape))} {args.dtype} ...")
     with Progress("rounds", quiet=args.quiet) as progress:
         report = _bench.run_bench(args.shape, args.dtype, args.repeat, progress=progress)
+    if args.checkpoint and any(importlib.util.find_spec(m) is None
+                               for m in ("torch", "transformers")):
+        parser.error("--checkpoint needs torch and transformers")
+    print(f"timing {'x'.join(map(str, args.shape))} {args.dtype} ...", file=sys.stderr,
+          flush=True)
+    report = _bench.run_bench(args.shape, args.dtype, args.repeat, progress=_progress)
     torch_rows = None
     if not args.no_torch and importlib.util.find_spec("torch") is not None:
         from . import _bench_torch
@@ -116,6 +269,15 @@ def bench(args, parser):
         with Progress("rounds", quiet=args.quiet) as progress:
             torch_rows = _bench_torch.run_torch_bench(args.repeat, progress=progress)
         report["torch_adapter"] = torch_rows
+    checkpoint_rows = None
+    if args.checkpoint:
+        from . import _bench_checkpoint
+        print(f"writing Llama checkpoints ({args.checkpoint_size}) into {args.checkpoint} ...",
+              file=sys.stderr, flush=True)
+        checkpoint_rows = _bench_checkpoint.run_checkpoint_bench(
+            args.checkpoint, args.checkpoint_size, repeat=args.checkpoint_rounds,
+            progress=_progress)
+        report["checkpoint"] = {"size": args.checkpoint_size, "rows": checkpoint_rows}
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()
@@ -124,6 +286,10 @@ def bench(args, parser):
         if torch_rows is not None:
             print()
             print(_bench_torch.format_torch_table(torch_rows))
+        if checkpoint_rows is not None:
+            print()
+            print(_bench_checkpoint.format_checkpoint_table(checkpoint_rows,
+                                                            args.checkpoint_size))
     if args.plot:
         _bench.plot(report, args.plot)
         print(f"plot saved to {args.plot}", file=sys.stderr)
@@ -184,6 +350,8 @@ def main(argv=None):
         return 0
     if args.command == "demo":
         return demo(args)
+    if args.command == "checkpoint":
+        return checkpoint(args)
     return bench(args, parser)
 
 

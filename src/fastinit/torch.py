@@ -1,5 +1,6 @@
-"""fastinit.torch: torch.nn.init on fastinit's stream, whole-model initialization, and
-DTensor shards that match one process.
+"""fastinit.torch: torch.nn.init on fastinit's stream, whole-model initialization, DTensor
+shards that match one process, and init_module's values written straight into a
+safetensors checkpoint (save_initialized) without the model in memory.
 
     import fastinit.torch as init          # instead of: import torch.nn.init as init
     w = torch.empty(input_dim, output_dim)
@@ -37,6 +38,7 @@ from ._fans import calculate_gain
 from ._generator import Generator
 from ._schemes import check_real
 from ._torch_modules import Rule, gpt_rules, init_module, parameter_seed  # noqa: F401
+from ._checkpoint import save_initialized  # noqa: F401
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -44,7 +46,7 @@ __all__ = [
     "kaiming_normal_", "orthogonal_", "sparse_",
     "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
     "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse",
-    "init_module", "Rule", "gpt_rules", "parameter_seed",
+    "init_module", "Rule", "gpt_rules", "parameter_seed", "save_initialized",
 ]
 
 
