@@ -213,37 +213,20 @@ def checkpoint(args):
         model = _hf_model_on_meta(args.config)
     except (ValueError, OSError) as e:
         parser.error(str(e))
-    bar = None
-
-    def progress(done, total):
-        nonlocal bar
-        if bar is None:
-            from tqdm import tqdm
-            bar = tqdm(total=total, unit="B", unit_scale=True, desc="writing", file=sys.stderr,
-                       disable=args.quiet)
-        bar.update(done - bar.n)
-
     try:
-        summary = fit.save_initialized(
-            model, args.out_dir, seed=args.seed, recipe=args.recipe, rules=rules,
-            unknown=args.unknown, dtype=args.dtype, max_shard_size=args.max_shard_size,
-            shards=shards, progress=progress if importlib.util.find_spec("tqdm") else None)
+        # bytes written, on stderr when it is a terminal (tqdm's bar, or a counter)
+        with Progress("bytes written", quiet=args.quiet) as progress:
+            summary = fit.save_initialized(
+                model, args.out_dir, seed=args.seed, recipe=args.recipe, rules=rules,
+                unknown=args.unknown, dtype=args.dtype, max_shard_size=args.max_shard_size,
+                shards=shards, progress=progress)
     except (ValueError, TypeError) as e:
         parser.error(str(e))
-    finally:
-        if bar is not None:
-            bar.close()
     rate = summary.bytes / summary.seconds / 1e9 if summary.seconds > 0 else float("inf")
     print(f"{summary.parameters:,} parameters, {summary.bytes / 1e9:.3f} GB in "
           f"{len(summary.files)} files, {summary.seconds:.1f} s, {rate:.2f} GB/s -> "
           f"{summary.path}")
     return 0
-
-
-def _progress(done, total):
-    if sys.stderr.isatty():                    # a counter on a terminal, nothing in a log
-        print(f"\rround {done}/{total}", end="" if done < total else "\n", file=sys.stderr,
-              flush=True)
 
 
 def bench(args, parser):
@@ -253,15 +236,12 @@ def bench(args, parser):
         parser.error("--shape needs at least 2 dimensions (fans are read from the last two)")
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         parser.error("--plot needs matplotlib, which is not installed: pip install matplotlib")
-    _status(args, f"timing {'x'.join(map(str, args.shape))} {args.dtype} ...")
-    with Progress("rounds", quiet=args.quiet) as progress:
-        report = _bench.run_bench(args.shape, args.dtype, args.repeat, progress=progress)
     if args.checkpoint and any(importlib.util.find_spec(m) is None
                                for m in ("torch", "transformers")):
         parser.error("--checkpoint needs torch and transformers")
-    print(f"timing {'x'.join(map(str, args.shape))} {args.dtype} ...", file=sys.stderr,
-          flush=True)
-    report = _bench.run_bench(args.shape, args.dtype, args.repeat, progress=_progress)
+    _status(args, f"timing {'x'.join(map(str, args.shape))} {args.dtype} ...")
+    with Progress("rounds", quiet=args.quiet) as progress:
+        report = _bench.run_bench(args.shape, args.dtype, args.repeat, progress=progress)
     torch_rows = None
     if not args.no_torch and importlib.util.find_spec("torch") is not None:
         from . import _bench_torch
@@ -272,11 +252,12 @@ def bench(args, parser):
     checkpoint_rows = None
     if args.checkpoint:
         from . import _bench_checkpoint
-        print(f"writing Llama checkpoints ({args.checkpoint_size}) into {args.checkpoint} ...",
-              file=sys.stderr, flush=True)
-        checkpoint_rows = _bench_checkpoint.run_checkpoint_bench(
-            args.checkpoint, args.checkpoint_size, repeat=args.checkpoint_rounds,
-            progress=_progress)
+        _status(args, f"writing Llama checkpoints ({args.checkpoint_size}) into "
+                      f"{args.checkpoint} ...")
+        with Progress("rounds", quiet=args.quiet) as progress:
+            checkpoint_rows = _bench_checkpoint.run_checkpoint_bench(
+                args.checkpoint, args.checkpoint_size, repeat=args.checkpoint_rounds,
+                progress=progress)
         report["checkpoint"] = {"size": args.checkpoint_size, "rows": checkpoint_rows}
     if args.json:
         json.dump(report, sys.stdout, indent=2)
