@@ -519,3 +519,5 @@ def test_without_threadpoolctl_the_demo_says_so_and_runs(monkeypatch, capsys, sm
     captured = capsys.readouterr()
     assert "threadpoolctl is not installed" in captured.err
     assert json.loads(captured.out) == small_report
+    assert main(["demo", "--json", "--quiet"]) == 0           # --quiet: not even the note
+    assert capsys.readouterr().err == ""

@@ -303,9 +303,9 @@ def demo(args):
     if args.plot:
         _check_plot_path(args.plot, args.command_parser)
     if importlib.util.find_spec("threadpoolctl") is None:
-        print("note: threadpoolctl is not installed, so NumPy's BLAS keeps all its threads, "
-              "which can make the demo several times slower on a busy machine "
-              "(pip install threadpoolctl)", file=sys.stderr)
+        _status(args, "note: threadpoolctl is not installed, so NumPy's BLAS keeps all its "
+                      "threads, which can make the demo several times slower on a busy "
+                      "machine (pip install threadpoolctl)")
     _status(args, f"running the demo (depth {args.depth}, width {args.width}, "
                   f"seed {args.seed}) ...")
     with Progress("networks", quiet=args.quiet) as progress:
