@@ -637,3 +637,18 @@ def test_a_config_without_architectures_is_a_usage_error(tmp_path, capsys):
 ])
 def test_parse_rule_reads_a_glob_and_an_init(text, rule):
     assert parse_rule(text) == rule
+
+
+@pytest.mark.slow          # three fresh processes, each importing torch and transformers
+def test_the_checkpoint_bench_runs_every_route_and_removes_its_files(tmp_path):
+    from fastinit import _bench_checkpoint
+    rows = _bench_checkpoint.run_checkpoint_bench(str(tmp_path), "small", dtypes=("float32",),
+                                                  repeat=1)
+    assert [row["contender"] for row in rows] == list(_bench_checkpoint.CONTENDERS)
+    expected = _bench_checkpoint.checkpoint_bytes("small", "float32")
+    # save_pretrained's own headers may differ from ours by a few bytes of JSON
+    assert all(abs(row["bytes"] - expected) < 1e-3 * expected and row["seconds"] > 0
+               for row in rows)
+    assert os.listdir(tmp_path) == []
+    table = _bench_checkpoint.format_checkpoint_table(rows, "small")
+    assert all(contender in table for contender in _bench_checkpoint.CONTENDERS)

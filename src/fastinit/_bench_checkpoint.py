@@ -133,8 +133,10 @@ def peak_rss_bytes():
 
 
 def run_in_subprocess(contender, size, dtype, directory, nbytes):
-    """One run in a fresh process: {seconds, bytes, peak_rss, rss_at_start} (rss_at_start:
-    the peak after the imports, before the run); dd writes nbytes."""
+    """One run in a fresh process: {seconds, cpu_seconds, bytes, peak_rss, rss_at_start}
+    (cpu_seconds: the process's user + system time in the run, all its threads, the
+    kernel's copies into the page cache included; rss_at_start: the peak after the
+    imports, before the run); dd writes nbytes."""
     result = subprocess.run([sys.executable, "-m", "fastinit._bench_checkpoint", contender,
                              size, dtype, directory, str(nbytes)], capture_output=True,
                             text=True)
@@ -145,9 +147,10 @@ def run_in_subprocess(contender, size, dtype, directory, nbytes):
 
 def run_checkpoint_bench(directory, size="1b", dtypes=DTYPES, repeat=3, progress=None):
     """run_checkpoint_bench(directory, size="1b", dtypes=DTYPES, repeat=3) -> [{dtype,
-    contender, seconds (median), gb_per_s, peak_rss (max), runs}]: interleaved rounds of
-    the contenders, each run in a fresh process writing into a new subdirectory of
-    `directory` that is removed afterwards."""
+    contender, seconds (median), samples (every run's seconds), cpu_seconds (median),
+    gb_per_s, peak_rss (max), rss_at_start, runs}]: interleaved rounds of the contenders,
+    each run in a fresh process writing into a new subdirectory of `directory` that is
+    removed afterwards."""
     samples = {}
     os.makedirs(directory, exist_ok=True)
     nbytes = {dtype: checkpoint_bytes(size, dtype) for dtype in dtypes}
@@ -170,6 +173,8 @@ def run_checkpoint_bench(directory, size="1b", dtypes=DTYPES, repeat=3, progress
     for (dtype, contender), runs in samples.items():
         seconds = statistics.median(run["seconds"] for run in runs)
         rows.append({"dtype": dtype, "contender": contender, "seconds": seconds,
+                     "samples": [run["seconds"] for run in runs],
+                     "cpu_seconds": statistics.median(run["cpu_seconds"] for run in runs),
                      "bytes": runs[0]["bytes"], "gb_per_s": runs[0]["bytes"] / seconds / 1e9,
                      "peak_rss": max(run["peak_rss"] for run in runs),
                      "rss_at_start": max(run["rss_at_start"] for run in runs),
@@ -183,19 +188,21 @@ def format_checkpoint_table(rows, size):
     lines = [f"A randomly initialized Llama checkpoint ({params / 1e6:,.0f} M parameters, "
              f"{', '.join(f'{k}={v}' for k, v in LLAMA_SIZES[size].items())}), each run a "
              f"fresh process, medians of interleaved runs:", ""]
-    header = (f"{'dtype':<9} {'route':<30} {'runs':>4} {'GB':>6} {'seconds':>8} {'GB/s':>6} "
-              f"{'peak RSS GiB':>12} {'at start':>8} {'vs dd':>6}")
+    header = (f"{'dtype':<9} {'route':<30} {'runs':>4} {'GB':>6} {'seconds':>8} {'CPU s':>6} "
+              f"{'GB/s':>6} {'peak RSS GiB':>12} {'at start':>8} {'vs dd':>6}")
     lines += [header, "-" * len(header)]
     dd = {row["dtype"]: row["seconds"] for row in rows if row["contender"] == "dd"}
     for row in rows:
         ratio = row["seconds"] / dd[row["dtype"]] if row["dtype"] in dd else float("nan")
         lines.append(f"{row['dtype']:<9} {row['contender']:<30} {row['runs']:>4} "
-                     f"{row['bytes'] / 1e9:>6.2f} {row['seconds']:>8.2f} {row['gb_per_s']:>6.2f} "
+                     f"{row['bytes'] / 1e9:>6.2f} {row['seconds']:>8.2f} "
+                     f"{row['cpu_seconds']:>6.2f} {row['gb_per_s']:>6.2f} "
                      f"{row['peak_rss'] / 2 ** 30:>12.2f} {row['rss_at_start'] / 2 ** 30:>8.2f} "
                      f"{ratio:>5.2f}x")
     lines.append("")
-    lines.append("(peak RSS: each process's VmHWM, its imports included; at start: the peak "
-                 "after the imports, before the run; vs dd: time over dd's)")
+    lines.append("(CPU s: user + system time of the run's process, all threads; peak RSS: "
+                 "each process's VmHWM, its imports included; at start: the peak after the "
+                 "imports, before the run; vs dd: time over dd's)")
     return "\n".join(lines)
 
 
@@ -216,6 +223,10 @@ if __name__ == "__main__":
         import transformers.models.llama.modeling_llama  # noqa: F401
         from transformers import LlamaConfig, LlamaForCausalLM  # noqa: F401
     at_start = peak_rss_bytes()
+    cpu_at_start = resource.getrusage(resource.RUSAGE_SELF)
     report = run_contender(contender, size, dtype, directory, int(checkpoint_nbytes))
-    report.update(peak_rss=peak_rss_bytes(), rss_at_start=at_start)
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    report.update(peak_rss=peak_rss_bytes(), rss_at_start=at_start,
+                  cpu_seconds=cpu.ru_utime + cpu.ru_stime - cpu_at_start.ru_utime
+                  - cpu_at_start.ru_stime)
     print(json.dumps(report))
