@@ -146,8 +146,7 @@ def _add_checkpoint_parser(commands):
     checkpoint.add_argument("--shards", metavar="K/N",
                             help="write only the files i with i %% N == K (several writers, one "
                                  "checkpoint; writer 0 also writes the JSON files)")
-    checkpoint.add_argument("--quiet", action="store_true",
-                            help="no progress bar on stderr")
+    _add_quiet_flag(checkpoint)
     checkpoint.set_defaults(command_parser=checkpoint)
 
 
