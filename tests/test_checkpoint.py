@@ -357,12 +357,21 @@ def stacked_linears():
     return nn.Sequential(*[nn.Linear(40, 60 + i) for i in range(8)])
 
 
-def _write_share(path, writer, writers):
-    with torch.device("meta"):
-        model = stacked_linears()
-    summary = fit.save_initialized(model, path, seed=13, max_shard_size="20KB",
-                                   shards=(writer, writers))
-    return os.getpid(), summary.files
+# The workers' task, as a module that Client.upload_file gives them: they cannot import
+# this file when pytest runs from outside the tree (--import-mode=importlib).
+WRITE_SHARE_MODULE = textwrap.dedent("""
+    import os
+    import torch
+    from torch import nn
+    import fastinit.torch as fit
+
+    def write_share(path, writer, writers):
+        with torch.device("meta"):
+            model = nn.Sequential(*[nn.Linear(40, 60 + i) for i in range(8)])
+        summary = fit.save_initialized(model, path, seed=13, max_shard_size="20KB",
+                                       shards=(writer, writers))
+        return os.getpid(), summary.files
+""")
 
 
 @pytest.mark.slow          # 15-30 s: each worker process imports torch
@@ -376,9 +385,20 @@ def test_a_dask_local_cluster_of_two_processes_writes_one_writers_bytes(tmp_path
             distributed.Client(cluster, timeout=60) as client:
         client.wait_for_workers(2, timeout=60)
         workers = list(client.scheduler_info()["workers"])
-        futures = [client.submit(_write_share, path, k, 2, workers=[workers[k]], pure=False)
+        module = tmp_path / "fastinit_write_share.py"
+        module.write_text(WRITE_SHARE_MODULE)
+        client.upload_file(str(module))
+        sys.path.insert(0, str(tmp_path))
+        try:
+            import fastinit_write_share
+        finally:
+            sys.path.remove(str(tmp_path))
+        futures = [client.submit(fastinit_write_share.write_share, path, k, 2,
+                                 workers=[workers[k]], pure=False)
                    for k in range(2)]
+        distributed.wait(futures, timeout=240)           # a failure, never a hang
         results = client.gather(futures)
+        sys.modules.pop("fastinit_write_share", None)
     assert len({pid for pid, _ in results} - {os.getpid()}) == 2     # two other processes
     assert all(files for _, files in results)
     assert len(os.listdir(tmp_path / "one")) >= 5
