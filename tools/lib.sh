@@ -9,6 +9,10 @@
 #   WORK     $WORK if set (left in place), else a new /tmp/fastinit-NAME.XXXXXX: removed when
 #            the script exits 0, kept and its path printed when it fails
 #   RESULTS  dir for the JUnit XML of pytest runs ($RESULTS if set, else $WORK/results)
+# CORE_TESTS are the test files that exercise the compiled core and the NumPy API with no
+# framework (the stream, every fill and dtype, regions, threads, limits, bad input, the
+# pinned hashes): what tools/test_versions.sh runs on the Pythons other than 3.11 and
+# tools/sanitize.sh runs against the sanitized extension.
 # find_python 3.X prints the path of a CPython 3.X: one of $FASTINIT_PYTHONS if set (e.g.
 # "/opt/py310/bin/python3.10 /opt/py311/bin/python3.11 ..."), else
 # $PYENV_ROOT/versions/3.X.*/bin/python3.X (pyenv, as on this project's machines), else
@@ -19,6 +23,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PYTHONDONTWRITEBYTECODE=1
 # shellcheck disable=SC2034
 PIP=(-m pip install -q --disable-pip-version-check)
+
+# shellcheck disable=SC2034
+CORE_TESTS=(test_philox.py test_stream.py test_stability.py test_distributions.py
+            test_half.py test_region.py test_generator.py test_schemes.py test_fans.py
+            test_call_path.py test_bad_input.py test_limits.py test_memory.py test_isa.py
+            test_concurrency.py test_trust.py test_orthogonal.py test_normal_cdf.py)
 
 work_dir() {
     if [ -z "${WORK:-}" ]; then

@@ -3,10 +3,13 @@
 #   1. the C tests built with AddressSanitizer + UndefinedBehaviorSanitizer (ctest);
 #   2. the C tests under valgrind memcheck (valgrind reports no AVX-512, so this also runs
 #      the dispatch fallback to AVX2);
-#   3. the Python test suite against an extension built with both sanitizers.
+#   3. the core Python tests (CORE_TESTS of tools/lib.sh: the compiled core and the NumPy
+#      API, no framework) against an extension built with both sanitizers.
 # Usage: bash tools/sanitize.sh   (needs gcc, cmake, ninja, valgrind; run from anywhere)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=tools/lib.sh
+. "$root/tools/lib.sh"
 if [ -n "${SANITIZE_WORKDIR:-}" ]; then
     work=$SANITIZE_WORKDIR
 else    # removed on success, kept for a look on failure
@@ -38,5 +41,6 @@ libubsan="$(gcc -print-file-name=libubsan.so)"
 # CPython itself is not built with ASan: its allocations look like leaks, so leak checking is off
 (cd "$work" && LD_PRELOAD="$libasan $libubsan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    "$work/venv/bin/python" -m pytest "$root/tests" -q -x -p no:cacheprovider -m "not slow")
+    "$work/venv/bin/python" -m pytest "${CORE_TESTS[@]/#/$root/tests/}" -q -x -p no:cacheprovider \
+    -m "not slow")
 echo "== sanitizers: all clean"

@@ -8,12 +8,13 @@
 #      the tree (so only the installed package can be imported):
 #        3.11  newest NumPy, every framework extra (tests/requirements-extras.txt), the
 #              whole suite, FASTINIT_REQUIRE_EXTRAS=1 (a missing framework fails)
-#        3.10  NumPy 1.23.0, the oldest release the package claims (numpy>=1.23): fast subset
-#        3.12  newest NumPy: fast subset
-#        3.13  newest NumPy: fast subset
-#      The fast subset is `-m "not slow"`: everything but the long statistical tests, the
-#      same selection the wheel workflow runs on each wheel, with [half] (ml_dtypes) so
-#      that bfloat16 is tested on every Python too.  The framework extras are
+#        3.10  NumPy 1.23.0, the oldest release the package claims (numpy>=1.23): core
+#        3.12  newest NumPy: core
+#        3.13  newest NumPy: core
+#      The core selection is CORE_TESTS of tools/lib.sh with `-m "not slow"`: the compiled
+#      core and the NumPy API with no framework (the tests that can differ between Pythons
+#      and NumPy releases), with [half] (ml_dtypes) so that bfloat16 is tested on every
+#      Python too; about a minute each.  The framework extras are
 #      installed on 3.11 only (the CPU build of torch 2.13.0 this project pins is at hand
 #      for 3.11).
 #      Then the torch tests once more on 3.11 with NEWER_TORCH, the newest release that
@@ -37,9 +38,9 @@ work_dir versions
 VERSIONS=(3.10 3.11 3.12 3.13)
 # The oldest NumPy with a wheel for each Python (1.23.2 is the first 1.23.x for 3.11).
 declare -A OLDEST_NUMPY=([3.10]=1.23.0 [3.11]=1.23.2 [3.12]=1.26.0 [3.13]=2.1.0)
-# What each Python's tests install and run: "numpy pin|newest" and "full|fast".
+# What each Python's tests install and run: "numpy pin|newest" and "full|core".
 declare -A TEST_NUMPY=([3.10]=1.23.0 [3.11]=newest [3.12]=newest [3.13]=newest)
-declare -A TEST_SUITE=([3.10]=fast [3.11]=full [3.12]=fast [3.13]=fast)
+declare -A TEST_SUITE=([3.10]=core [3.11]=full [3.12]=core [3.13]=core)
 
 # torch 2.14.1 is the newest release this machine class installs from local disk (its pip
 # is capped there: /etc/xdg/pip); PyPI's newer releases (2.15.0 on 2026-12-03) exist for
@@ -99,18 +100,18 @@ for v in "${VERSIONS[@]}"; do
     [ "$numpy" = newest ] || pins+=("numpy==$numpy")
     if [ "$suite" = full ]; then
         "$venv/bin/python" "${PIP[@]}" "${WHEEL[$v]}[test]" "${pins[@]}" -r "$ROOT/tests/requirements-extras.txt"
-        extras=1 marks=()
+        extras=1 selection=("$ROOT/tests")
     else
         "$venv/bin/python" "${PIP[@]}" "${WHEEL[$v]}[test,half]" "${pins[@]}"
-        extras=0 marks=(-m "not slow")
+        extras=0 selection=("${CORE_TESTS[@]/#/$ROOT/tests/}" -m "not slow")
     fi
     if [ "$numpy" != newest ]; then    # the pin must hold after the test deps resolved
         "$venv/bin/python" -c "import numpy, sys; sys.exit(numpy.__version__ != '$numpy')" \
             || { echo "numpy $numpy was not kept in $venv" >&2; exit 1; }
     fi
     (cd "$WORK" && "$venv/bin/python" -c "import fastinit; print('testing', fastinit.__file__); fastinit.show_config()")
-    (cd "$WORK" && FASTINIT_REQUIRE_EXTRAS=$extras "$venv/bin/python" -m pytest "$ROOT/tests" -q \
-        -p no:cacheprovider --import-mode=importlib "${marks[@]}" \
+    (cd "$WORK" && FASTINIT_REQUIRE_EXTRAS=$extras "$venv/bin/python" -m pytest "${selection[@]}" -q \
+        -p no:cacheprovider --import-mode=importlib \
         --junitxml="$RESULTS/$tag-numpy-$numpy-$suite.xml" -o junit_suite_name="$tag-numpy-$numpy-$suite")
 done
 
