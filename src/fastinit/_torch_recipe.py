@@ -189,8 +189,10 @@ class _DrawByName(TorchFunctionMode):
                 f"values would come from torch's generator. Give this tensor a rule "
                 f"(rules=[Rule(init, names=...)]) and keep the call off it")
         result = func(*args, **kwargs)
-        if args and isinstance(args[0], torch.Tensor) and _is_in_place(func):
-            found = self.names.find(args[0])
+        # torch.nn.init's functions dispatch with their tensor as a keyword
+        target = args[0] if args else kwargs.get("tensor")
+        if isinstance(target, torch.Tensor) and _is_in_place(func):
+            found = self.names.find(target)
             if found is not None and found[1]:
                 self.written.add(found[0])
         return result
@@ -279,7 +281,7 @@ def _make_trampoline(function):
 
 def _init_call(name, **arguments):
     """What a trampolined torch.nn.init function runs: the recipe's draw, or the original."""
-    function = getattr(torch.nn.init, name)
+    function = _RANDOM_INIT_NAMES[name]     # not torch.nn.init's attribute: a wrapper may hold it
     recorder = _ACTIVE.get()
     if recorder is None:
         return _trampolines[function][2](**arguments)
