@@ -80,13 +80,16 @@ class Rule:
 
 
 def gpt_rules(n_layers, *, std=0.02, output_projections=("*.out_proj.weight", "*.linear2.weight",
-                                                         "*.c_proj.weight", "*.o_proj.weight",
-                                                         "*.down_proj.weight", "*.w2.weight")):
-    """gpt_rules(n_layers, *, std=0.02, output_projections=(...)) -> list of Rules: the
-    GPT-2 / LLaMA recipe: normal(0, std) for every Linear and Embedding weight and for
-    attention in-projections, zero biases, norm weights one, and the weights of the
-    residual output projections (the names in output_projections) normal(0, std /
-    sqrt(2 n_layers))."""
+                                                         "*.c_proj.weight")):
+    """gpt_rules(n_layers, *, std=0.02, output_projections=(...)) -> list of Rules: GPT-2's
+    recipe (OpenAI's GPT-2 paper, nanoGPT) for a model built from torch's own layers:
+    normal(0, std) for every nn.Linear and nn.Embedding weight and for attention
+    in-projections, zero biases, nn.LayerNorm / nn.RMSNorm weights one, and the weights of
+    the residual output projections (the names in output_projections: nn.MultiheadAttention's
+    out_proj, TransformerEncoderLayer's linear2, nanoGPT's c_proj) normal(0, std /
+    sqrt(2 n_layers)).  A transformers model has its own recipe (GPT-2's Conv1D, Llama's
+    unscaled o_proj and down_proj, its own norm classes): init_module(model,
+    recipe="model") runs it."""
     n_layers = operator.index(n_layers)
     if n_layers < 1:
         raise ValueError(f"n_layers must be at least 1, got {n_layers}")
