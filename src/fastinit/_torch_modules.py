@@ -369,7 +369,9 @@ def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
                                for owner, (m, names) in still_unknown.items())
             raise TypeError(f"init_module has no rule for these modules' parameters: {listed}. "
                             f"Add rules=[Rule(init, modules=...)] or pass "
-                            f"unknown='reset_parameters' to use their own reset_parameters")
+                            f"unknown='reset_parameters' to use their own reset_parameters; "
+                            f"init_module(model, seed=..., recipe='model') runs the model's "
+                            f"own initialization code (a transformers model's init_weights)")
         for owner, (module, names) in still_unknown.items():
             if not callable(getattr(module, "reset_parameters", None)):
                 raise TypeError(f"{owner} ({type(module).__name__}) has parameters "
