@@ -497,7 +497,9 @@ def test_a_saved_buffer_of_a_meta_model_that_nothing_initializes_is_refused(tmp_
     (dict(seed=None), TypeError, "seed must be a non-negative int"),
     (dict(seed=-1), ValueError, "non-negative"),
     (dict(seed=1.5), TypeError, "seed"),
-    (dict(recipe="model"), ValueError, "recipe must be one of 'torch'"),
+    (dict(recipe="hf"), ValueError, "recipe must be one of 'torch'"),
+    # init_module's recipe="model" needs the materialized model: refused, saying what to run
+    (dict(recipe="model"), ValueError, "cannot write recipe='model'.*init_module"),
     (dict(dtype="int8"), TypeError, "dtype must be"),
     (dict(dtype=torch.int32), TypeError, "dtype must be"),
     (dict(max_shard_size="5XB"), ValueError, "max_shard_size"),
@@ -626,7 +628,8 @@ def test_the_command_is_quiet_when_asked_and_writes_shards(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--recipe", "model"], "recipe must be one of 'torch'"),
+    (["--recipe", "hf"], "recipe must be one of 'torch'"),
+    (["--recipe", "model"], "cannot write recipe='model'"),
     (["--rule", "*.weight"], "expected GLOB=INIT"),
     (["--rule", "*.weight=normal(0.02)"], "INIT must be a scheme name"),
     (["--shards", "1"], "expected K/N"),

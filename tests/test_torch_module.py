@@ -272,20 +272,26 @@ def test_gpt_recipe():
         assert torch.equal(p, expected), name
 
 
-def test_gpt_rules_cover_embeddings_and_llama_names():
+def test_gpt_rules_scale_only_gpt2s_residual_projections():
+    """Llama's o_proj and down_proj are plain normal(0, std) (transformers' Llama does not
+    scale them); an embedding is normal(0, std), an RMSNorm weight one."""
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
             self.o_proj = nn.Linear(16, 16, bias=False)
             self.down_proj = nn.Linear(32, 16, bias=False)
+            self.c_proj = nn.Linear(16, 16, bias=False)
             self.norm = nn.RMSNorm(16)
 
     model = nn.Sequential(collections.OrderedDict(tok=nn.Embedding(100, 16), blk=Block()))
     fit.init_module(model, seed=0, rules=gpt_rules(4, std=0.05))
     assert torch.equal(model.tok.weight, fit.normal_(torch.empty(100, 16), 0, 0.05,
                                                      seed=documented_parameter_seed(0, "tok.weight")))
-    assert torch.equal(model.blk.o_proj.weight, fit.normal_(
-        torch.empty(16, 16), 0, 0.05 / math.sqrt(8), seed=documented_parameter_seed(0, "blk.o_proj.weight")))
+    for name, shape in (("o_proj", (16, 16)), ("down_proj", (16, 32))):
+        assert torch.equal(getattr(model.blk, name).weight, fit.normal_(
+            torch.empty(shape), 0, 0.05, seed=documented_parameter_seed(0, f"blk.{name}.weight")))
+    assert torch.equal(model.blk.c_proj.weight, fit.normal_(
+        torch.empty(16, 16), 0, 0.05 / math.sqrt(8), seed=documented_parameter_seed(0, "blk.c_proj.weight")))
     assert (model.blk.norm.weight == 1).all()
 
 
@@ -399,8 +405,11 @@ def test_buffers_no_layer_resets_are_kept_on_the_cpu():
 def test_meta_model_with_buffers_nothing_would_fill_is_a_clear_error():
     with torch.device("meta"):
         model = WithTable()
-    with pytest.raises(TypeError, match="without their values: table; build the model on the CPU"):
+    with pytest.raises(TypeError, match="without their values: table; .*recipe='model'.* "
+                                        "or build the model on the CPU") as refused:
         fit.init_module(model, seed=0)
+    # it suggests nothing that would silently give other values (a zeros rule on a table)
+    assert "zeros" not in str(refused.value) and "Rule(" not in str(refused.value)
     assert model.fc.weight.is_meta                       # nothing materialized
     # a name rule is for parameters only: it does not cover the buffer
     with pytest.raises(TypeError, match="without their values: table"):

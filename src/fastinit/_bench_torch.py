@@ -32,11 +32,58 @@ def torch_reset_parameters(model):
     return model
 
 
+# the issue's Hugging Face model: a Llama of about 134 M parameters, untied embeddings
+LLAMA = {"hidden_size": 768, "intermediate_size": 2048, "num_hidden_layers": 12,
+         "num_attention_heads": 12, "num_key_value_heads": 12, "vocab_size": 32000,
+         "tie_word_embeddings": False}
+
+
+def llama_config():
+    from transformers import LlamaConfig
+    return LlamaConfig(**LLAMA)
+
+
+def llama_on_meta(config):
+    import torch
+    from transformers import AutoModelForCausalLM
+    with torch.device("meta"):
+        return AutoModelForCausalLM.from_config(config)
+
+
+def llama_hf_cpu(config):
+    """transformers' CPU build: from_config runs the model's init on the CPU."""
+    from transformers import AutoModelForCausalLM
+    return AutoModelForCausalLM.from_config(config)
+
+
+def llama_hf_meta(config):
+    """transformers' own meta route: build on meta, to_empty, init_weights()."""
+    model = llama_on_meta(config)
+    model.to_empty(device="cpu")
+    model.init_weights()
+    return model
+
+
+def llama_fastinit(config):
+    import fastinit.torch as fit
+    return fit.init_module(llama_on_meta(config), seed=0, recipe="model")
+
+
 # the torch table's last column
 TORCH_RATIO_COLUMN = "fastinit.torch vs torch"
 
 CASES = ("init_module", "build_and_init_module", "kaiming_uniform_", "normal_",
-         "xavier_uniform_", "trunc_normal_")
+         "xavier_uniform_", "trunc_normal_", "llama_from_config", "llama_meta_init_weights")
+# the cases that need transformers (left out of the bench without it)
+TRANSFORMERS_CASES = ("llama_from_config", "llama_meta_init_weights")
+
+
+def available_cases():
+    """CASES, without TRANSFORMERS_CASES when transformers is not installed."""
+    import importlib.util
+    if importlib.util.find_spec("transformers") is None:
+        return tuple(c for c in CASES if c not in TRANSFORMERS_CASES)
+    return CASES
 
 
 def contender_pair(case, model=None):
@@ -59,6 +106,22 @@ def contender_pair(case, model=None):
                 _bench.Contender("fastinit", "fastinit.torch",
                                  "init_module(TransformerEncoder(...) on meta, seed=0)",
                                  lambda: fit.init_module(transformer_encoder("meta"), seed=0)))
+    if case in TRANSFORMERS_CASES:
+        config = llama_config()
+        millions = round(sum(p.numel() for p in llama_on_meta(config).parameters()) / 1e6)
+        ours = _bench.Contender("fastinit", "fastinit.torch",
+                                "init_module(from_config(cfg) on meta, seed=0, recipe='model')",
+                                lambda: llama_fastinit(config))
+        if case == "llama_from_config":
+            return (f"Llama {millions} M (transformers): build and initialize",
+                    _bench.Contender("torch", "transformers",
+                                     "transformers' from_config(cfg) on the CPU",
+                                     lambda: llama_hf_cpu(config)), ours)
+        return (f"Llama {millions} M (transformers): initialize a meta build",
+                _bench.Contender("torch", "transformers",
+                                 "transformers' from_config(cfg) on meta, to_empty, "
+                                 "init_weights()",
+                                 lambda: llama_hf_meta(config)), ours)
     if case not in CASES:
         raise ValueError(f"unknown case {case!r}; expected one of {CASES}")
     tensor = torch.zeros(DROP_IN_SHAPE)          # resident: both fill the same memory
@@ -74,8 +137,8 @@ def _millions(model):
 
 
 def contender_pairs():
-    """[(description, torch Contender, fastinit Contender)] for every case of CASES."""
-    return [contender_pair(case) for case in CASES]
+    """[(description, torch Contender, fastinit Contender)] for every available case."""
+    return [contender_pair(case) for case in available_cases()]
 
 
 def run_torch_bench(repeat, progress=None):

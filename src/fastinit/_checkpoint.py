@@ -254,8 +254,8 @@ def _torch_recipe_sources(model, saved, dtype, *, weights, biases, rules, unknow
 
 
 # recipe -> sources(model, saved, dtype, **init_module's keywords): where each saved
-# tensor's values come from.  A recipe that runs a model's own initialization code would
-# give _Given values of one materialized module at a time.
+# tensor's values come from.  init_module's recipe="model" is not one: it runs the model's
+# own code on the whole materialized model (save_initialized refuses it, saying so).
 _RECIPE_SOURCES = {"torch": _torch_recipe_sources}
 assert tuple(_RECIPE_SOURCES) == RECIPES
 
@@ -705,6 +705,13 @@ def save_initialized(model, path, *, seed, recipe="torch", weights=None, biases=
     except TypeError:
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}") from None
     root = seed_int(seed, accepted="a non-negative int")
+    if recipe == "model":
+        # its values come from running the model's own code on materialized tensors,
+        # which writing a file without the model in memory cannot do
+        raise ValueError("save_initialized cannot write recipe='model': its values come from "
+                         "running the model's own initialization code on the materialized "
+                         "model. Run fastinit.torch.init_module(model, seed=..., "
+                         "recipe='model'), then model.save_pretrained(path)")
     if not isinstance(recipe, str) or recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {', '.join(map(repr, RECIPES))}, "
                          f"got {recipe!r}")

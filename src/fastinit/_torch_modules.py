@@ -7,6 +7,7 @@ reordering other layers changes nothing else."""
 import fnmatch
 import functools
 import inspect
+import itertools
 import math
 import operator
 
@@ -79,13 +80,16 @@ class Rule:
 
 
 def gpt_rules(n_layers, *, std=0.02, output_projections=("*.out_proj.weight", "*.linear2.weight",
-                                                         "*.c_proj.weight", "*.o_proj.weight",
-                                                         "*.down_proj.weight", "*.w2.weight")):
-    """gpt_rules(n_layers, *, std=0.02, output_projections=(...)) -> list of Rules: the
-    GPT-2 / LLaMA recipe: normal(0, std) for every Linear and Embedding weight and for
-    attention in-projections, zero biases, norm weights one, and the weights of the
-    residual output projections (the names in output_projections) normal(0, std /
-    sqrt(2 n_layers))."""
+                                                         "*.c_proj.weight")):
+    """gpt_rules(n_layers, *, std=0.02, output_projections=(...)) -> list of Rules: GPT-2's
+    recipe (OpenAI's GPT-2 paper, nanoGPT) for a model built from torch's own layers:
+    normal(0, std) for every nn.Linear and nn.Embedding weight and for attention
+    in-projections, zero biases, nn.LayerNorm / nn.RMSNorm weights one, and the weights of
+    the residual output projections (the names in output_projections: nn.MultiheadAttention's
+    out_proj, TransformerEncoderLayer's linear2, nanoGPT's c_proj) normal(0, std /
+    sqrt(2 n_layers)).  A transformers model has its own recipe (GPT-2's Conv1D, Llama's
+    unscaled o_proj and down_proj, its own norm classes): init_module(model,
+    recipe="model") runs it."""
     n_layers = operator.index(n_layers)
     if n_layers < 1:
         raise ValueError(f"n_layers must be at least 1, got {n_layers}")
@@ -348,14 +352,8 @@ def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
         name, tensor, spec, module, padding_idx = entries[key]
         local = name.rsplit(".", 1)[-1]
         init = resolve_init(spec, name) if spec is not None else None
+        init = _override(init, name, tensor, module, weights, biases, rules)
         is_param = isinstance(tensor, nn.Parameter)
-        if is_param and weights is not None and tensor.dim() >= 2 and not _is_bias(local):
-            init = weights
-        if is_param and biases is not None and _is_bias(local):
-            init = biases
-        for rule in rules:
-            if rule.matches(name, module, tensor):
-                init = rule.init
         if init is None and not is_param:
             kept_buffers.append(name)       # a buffer no reset_parameters touches: kept
             continue
@@ -371,13 +369,53 @@ def plan(model, *, weights=None, biases=None, rules=(), unknown="error"):
                                for owner, (m, names) in still_unknown.items())
             raise TypeError(f"init_module has no rule for these modules' parameters: {listed}. "
                             f"Add rules=[Rule(init, modules=...)] or pass "
-                            f"unknown='reset_parameters' to use their own reset_parameters")
+                            f"unknown='reset_parameters' to use their own reset_parameters; "
+                            f"init_module(model, seed=..., recipe='model') runs the model's "
+                            f"own initialization code (a transformers model's init_weights)")
         for owner, (module, names) in still_unknown.items():
             if not callable(getattr(module, "reset_parameters", None)):
                 raise TypeError(f"{owner} ({type(module).__name__}) has parameters "
                                 f"{', '.join(names)} with no rule and no reset_parameters")
             resets.append(module)
     return result, resets, kept_buffers
+
+
+def _override(init, name, tensor, module, weights, biases, rules):
+    """The init of tensor `name` (held by module) once weights=, biases= and rules= have had
+    their say over `init`, later ones winning."""
+    local = name.rsplit(".", 1)[-1]
+    is_param = isinstance(tensor, nn.Parameter)
+    if is_param and weights is not None and tensor.dim() >= 2 and not _is_bias(local):
+        init = weights
+    if is_param and biases is not None and _is_bias(local):
+        init = biases
+    for rule in rules:
+        if rule.matches(name, module, tensor):
+            init = rule.init
+    return init
+
+
+def overrides(model, *, weights=None, biases=None, rules=()):
+    """[(qualified name, tensor, _Init, padding_idx or None)] of the parameters and buffers
+    that weights=, biases= or rules= give an init (each tensor once, under its first name,
+    in named_modules order): what recipe="model" fills after the model's own code."""
+    weights = None if weights is None else resolve_init(weights, "weights")
+    biases = None if biases is None else resolve_init(biases, "biases")
+    rules = [_as_rule(r) for r in rules]
+    if weights is None and biases is None and not rules:
+        return []
+    seen, result = set(), []
+    for module_name, module in model.named_modules():
+        prefix = module_name + "." if module_name else ""
+        for local, tensor, _ in _own_tensors(module):
+            if id(tensor) in seen:
+                continue
+            seen.add(id(tensor))
+            name = prefix + local
+            init = _override(None, name, tensor, module, weights, biases, rules)
+            if init is not None:
+                result.append((name, tensor, init, _padding_idx(module, local)))
+    return result
 
 
 def _padding_idx(module, local):
@@ -429,24 +467,35 @@ def _retie(ties):
             getattr(module, other_kind)[other_local] = tensor
 
 
-def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unknown="error",
-                generator=None, device="cpu"):
-    """init_module(module, seed=None, *, weights=None, biases=None, rules=(),
+# init_module's recipes: "torch", each layer's torch 2.13 reset_parameters distribution by
+# name (plan); "model", the model's own initialization code with fastinit's draws
+# (_torch_recipe).  Rules and overrides apply on top of either.
+RECIPES = ("torch", "model")
+
+
+def init_module(module, seed=None, *, recipe="torch", weights=None, biases=None, rules=(),
+                unknown="error", generator=None, device="cpu"):
+    """init_module(module, seed=None, *, recipe="torch", weights=None, biases=None, rules=(),
     unknown="error", generator=None, device="cpu") -> module, every parameter filled.
 
-    Defaults: each parameter (and BatchNorm/InstanceNorm running statistics) gets the
-    distribution its layer's reset_parameters gives in torch 2.13: Linear, Bilinear,
-    Conv*/ConvTranspose* (and lazy ones, once materialized), Embedding / EmbeddingBag
-    (padding_idx row zero), LayerNorm, RMSNorm, GroupNorm, BatchNorm*, InstanceNorm*,
-    MultiheadAttention, RNN/LSTM/GRU and their cells, PReLU, nn.Transformer
+    recipe="torch" (the default): each parameter (and BatchNorm/InstanceNorm running
+    statistics) gets the distribution its layer's reset_parameters gives in torch 2.13:
+    Linear, Bilinear, Conv*/ConvTranspose* (and lazy ones, once materialized), Embedding /
+    EmbeddingBag (padding_idx row zero), LayerNorm, RMSNorm, GroupNorm, BatchNorm*,
+    InstanceNorm*, MultiheadAttention, RNN/LSTM/GRU and their cells, PReLU, nn.Transformer
     (xavier_uniform_ on every parameter with more than one dimension).
-    Overrides, later ones winning: weights= (every parameter of 2 or more dimensions whose
-    name has no "bias"), biases= (every parameter whose name has "bias"), then rules=
-    (Rule objects, or (glob, init) / (module class(es), init) pairs; see gpt_rules).  An
-    Embedding's padding_idx row is zero whatever its init.
-    unknown="error" raises a TypeError listing the modules whose parameters nothing
-    covers; unknown="reset_parameters" calls their own reset_parameters (drawing from
-    torch's generator) and fills everything else by name.
+    recipe="model": the model's own initialization code runs (a transformers
+    PreTrainedModel's init_weights(); for other modules each submodule's reset_parameters),
+    every random fill it makes drawn by fastinit with the same distribution and arguments
+    from the stream of the tensor's name; a parameter that code leaves unwritten and no
+    override covers is an error (see docs/torch.md).
+    Overrides, later ones winning, on top of either recipe: weights= (every parameter of 2
+    or more dimensions whose name has no "bias"), biases= (every parameter whose name has
+    "bias"), then rules= (Rule objects, or (glob, init) / (module class(es), init) pairs;
+    see gpt_rules).  An Embedding's padding_idx row is zero whatever its init.
+    unknown (recipe="torch"): "error" raises a TypeError listing the modules whose
+    parameters nothing covers; "reset_parameters" calls their own reset_parameters (drawing
+    from torch's generator) and fills everything else by name.
     seed: an int, or None to draw one from `generator` / torch's default generator (see
     fastinit.torch).  Parameter `name` is filled from parameter_seed(seed, name).
     A module with meta tensors (built under torch.device("meta")) is first materialized
@@ -457,27 +506,30 @@ def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unkno
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(recipe, str) or recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {', '.join(map(repr, RECIPES))}, got {recipe!r}")
+    if recipe == "model":
+        if unknown != "error":
+            raise ValueError(f"unknown={unknown!r} is for recipe='torch'; with recipe='model' "
+                             f"the model's own code decides every parameter")
+        return _init_module_by_model(module, seed, weights=weights, biases=biases, rules=rules,
+                                     generator=generator, device=device)
     entries, resets, kept_buffers = plan(module, weights=weights, biases=biases, rules=rules,
                                          unknown=unknown)
-    on_meta = any(t.is_meta for t in module.parameters()) or any(t.is_meta for t in module.buffers())
+    on_meta = _on_meta(module)
     if on_meta and kept_buffers:
         # their values come from the model's own code (frequency tables, masks, position
         # ids), which to_empty does not run: no rule of ours could know them
         raise TypeError(f"init_module materializes this meta model with to_empty, which would "
                         f"leave these buffers without their values: {', '.join(kept_buffers)}; "
-                        f"build the model on the CPU (its constructor computes them)")
+                        f"init_module(model, seed=..., recipe='model') runs the model's own "
+                        f"initialization code, which computes them (transformers models do), "
+                        f"or build the model on the CPU (its constructor computes them)")
     root = _root_seed(seed, generator)
-    checked = set()         # (init, shape, dtype) already checked: repeated blocks check once
-    for name, tensor, init, _ in entries:       # every argument checked before a byte is written
-        key = (init.check_key, tuple(tensor.shape), tensor.dtype)
-        if init.checkable and (init.check_key is None or key not in checked):
-            init.fill(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), Generator(0))
-            checked.add(key)
+    _check_inits(entries)
     generator_class = Generator         # its out= is memory in use
     if on_meta:
-        ties = _shared_tensors(module)
-        module.to_empty(device=device)
-        _retie(ties)
+        _materialize(module, device)
         entries, resets, _ = plan(module, weights=weights, biases=biases, rules=rules,
                                   unknown=unknown)
         for _, tensor, _, _ in entries:     # untouched memory: filled as new arrays are
@@ -485,9 +537,78 @@ def init_module(module, seed=None, *, weights=None, biases=None, rules=(), unkno
         generator_class = NewOutGenerator
     for m in resets:
         m.reset_parameters()
+    _fill_entries(entries, root, generator_class)
+    return module
+
+
+def _on_meta(module):
+    return any(t.is_meta for t in module.parameters()) or any(t.is_meta for t in module.buffers())
+
+
+def _materialize(module, device):
+    """to_empty(device), every tie tied again."""
+    ties = _shared_tensors(module)
+    module.to_empty(device=device)
+    _retie(ties)
+
+
+def _check_inits(entries):
+    """Every init's arguments checked on a meta tensor of its target's shape, before a byte
+    is written; repeated blocks (same init, shape, dtype) checked once."""
+    checked = set()
+    for name, tensor, init, _ in entries:
+        key = (init.check_key, tuple(tensor.shape), tensor.dtype)
+        if init.checkable and (init.check_key is None or key not in checked):
+            init.fill(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), Generator(0))
+            checked.add(key)
+
+
+def _fill_entries(entries, root, generator_class, fresh=None):
+    """Each (name, tensor, init, padding_idx) filled from parameter_seed(root, name)."""
     with torch.no_grad():
         for name, tensor, init, padding_idx in entries:
-            init.fill(tensor, generator_class(parameter_seed(root, name)))
+            cls = generator_class if fresh is None or name in fresh else Generator
+            init.fill(tensor, cls(parameter_seed(root, name)))
             if padding_idx is not None:
                 _tensors.zero_row(tensor, padding_idx)
+
+
+def _init_module_by_model(module, seed, *, weights, biases, rules, generator, device):
+    """init_module's recipe="model" (see _torch_recipe)."""
+    from . import _torch_recipe
+    extra = overrides(module, weights=weights, biases=biases, rules=rules)
+    root = _root_seed(seed, generator)
+    _check_inits(extra)
+    fresh = set()
+    if _on_meta(module):
+        _materialize(module, device)
+        extra = overrides(module, weights=weights, biases=biases, rules=rules)
+        fresh = {name for name, _ in _first_names(module)}
+        for _, tensor in _first_names(module):
+            _tensors.advise_fresh(tensor)
+    record = _torch_recipe.run_model_code(module, root, fresh=fresh)
+    with _tensors.host_writes():
+        _fill_entries(extra, root, NewOutGenerator, fresh=record.fresh)
+    covered = record.written | {name for name, _, _, _ in extra}
+    missing = [name for name, tensor in _first_names(module)
+               if name not in covered and (isinstance(tensor, nn.Parameter) or fresh)]
+    if missing:
+        raise TypeError(
+            f"recipe='model': the model's own initialization code wrote nothing into "
+            f"{', '.join(missing)}; their values would be "
+            + ("uninitialized memory (the model was built on meta)" if fresh else
+               "whatever the constructor put there (torch's generator)")
+            + ". Give them rules (rules=[Rule(init, names=...)], buffers=True for buffers)"
+            + ("" if not fresh else ", or build the model on the CPU"))
     return module
+
+
+def _first_names(module):
+    """[(first qualified name, tensor)] of every parameter and buffer, each tensor once."""
+    seen, result = set(), []
+    for name, tensor in itertools.chain(module.named_parameters(remove_duplicate=False),
+                                        module.named_buffers(remove_duplicate=False)):
+        if id(tensor) not in seen:
+            seen.add(id(tensor))
+            result.append((name, tensor))
+    return result

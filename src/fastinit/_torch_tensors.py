@@ -1,6 +1,8 @@
 """The tensor side of fastinit.torch: which seed a call draws from, and how a NumPy fill of
 the tensor's logical shape (or of a DTensor's local shard, as a region of the global shape)
 reaches the tensor's memory.  No scheme math here: the fill is a NumPy-API call."""
+import contextlib
+import contextvars
 import hashlib
 import math
 import operator
@@ -21,6 +23,26 @@ HUGE_PAGES_MIN_BYTES = 4 << 20
 _NUMPY_OF_TORCH = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64),
                    torch.float16: np.dtype(np.float16)}
 FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+
+# Device types whose memory fastinit writes directly (through a NumPy view).  A tensor on any
+# other device (cuda, xpu, mps, ...) is filled through host memory, inside host_writes(), in
+# blocks of at most HOST_BLOCK_BYTES, each copied to it with copy_: the host never holds
+# more than one block of it.
+DIRECT_DEVICE_TYPES = frozenset({"cpu"})
+HOST_BLOCK_BYTES = 64 << 20
+_HOST_WRITES = contextvars.ContextVar("fastinit_host_writes", default=False)
+
+
+@contextlib.contextmanager
+def host_writes():
+    """Within it, check_tensor accepts tensors on any device and write() fills those whose
+    device fastinit cannot write directly through host blocks (init_module's
+    recipe="model", which must fill a model wherever its parameters live)."""
+    token = _HOST_WRITES.set(True)
+    try:
+        yield
+    finally:
+        _HOST_WRITES.reset(token)
 
 
 # ---------------------------------------------------------------- seeds
@@ -115,7 +137,7 @@ def check_tensor(tensor, name="tensor"):
         raise TypeError(f"{name} has layout {tensor.layout}; fastinit.torch fills dense "
                         f"(strided) tensors, as torch.nn.init's random fills do")
     device = tensor.device.type
-    if device not in ("cpu", "meta"):
+    if device not in ("cpu", "meta") and not _HOST_WRITES.get():
         raise ValueError(f"{name} is on device {tensor.device}; fastinit.torch fills CPU "
                          f"tensors: initialize a CPU tensor and move it with .to({device!r})")
 
@@ -191,14 +213,21 @@ def check_writable(tensor):
                            "inplace update.")
 
 
-def write(tensor, fill):
+def write(tensor, fill, *, blockwise=True):
     """Runs fill(out, dtype) -> ndarray and puts its values into tensor (no autograd
     history), as an in-place op of torch's: the tensor's version counter moves, so autograd
     refuses a backward pass that saved the old values.  out is a NumPy view of tensor's
     memory when one exists (filled in place), else None: fill then returns a new
     C-contiguous array of tensor's logical shape, copied into it, so a non-contiguous view
-    is written only where it points."""
+    is written only where it points.
+
+    A tensor on a device outside DIRECT_DEVICE_TYPES is written by blocks of its rows:
+    fill(None, dtype, (start, stop)) returns rows start:stop (of its first dimension), each
+    copied to the device before the next is drawn; blockwise=False draws it whole (a fill
+    that cannot make part of a tensor by itself, such as an orthogonal matrix)."""
     check_writable(tensor)
+    if tensor.device.type not in DIRECT_DEVICE_TYPES:
+        return write_through_host(tensor, fill, blockwise=blockwise)
     out = numpy_view(tensor)
     dtype = fill_dtype(tensor)
     if out is None:
@@ -213,6 +242,44 @@ def write(tensor, fill):
         if not tensor.is_inference():
             torch.autograd.graph.increment_version(tensor)
     return tensor
+
+
+def row_blocks(tensor, block_bytes, blockwise=True):
+    """[(start, stop)] of tensor's first dimension, each block of rows at most block_bytes
+    (at least one row), or [None] for one whole draw (a 0-d tensor, or blockwise=False)."""
+    if tensor.dim() == 0 or not blockwise:
+        return [None]
+    rows = tensor.shape[0]
+    row_bytes = max(1, numel(tuple(tensor.shape[1:])) * tensor.element_size())
+    step = max(1, block_bytes // row_bytes)
+    return [(start, min(start + step, rows)) for start in range(0, rows, step)]
+
+
+def write_through_host(tensor, fill, *, blockwise=True):
+    """write() for a tensor on another device: each block of rows drawn into new host
+    memory and copied to the device."""
+    dtype = fill_dtype(tensor)
+    for rows in row_blocks(tensor, HOST_BLOCK_BYTES, blockwise):
+        if rows is None:
+            copy_block(tensor, _to_torch(fill(None, dtype)))
+        else:
+            copy_block(tensor[rows[0]:rows[1]], _to_torch(fill(None, dtype, rows)))
+    return tensor
+
+
+def copy_block(destination, host):
+    """destination.copy_(host): one host block onto the device (the tests count them)."""
+    with torch.no_grad():
+        destination.copy_(host)
+
+
+def rows_region(region, shape, rows):
+    """The region of the global `shape` that rows start:stop of a tensor holding `region`
+    (None: all of it) cover."""
+    if region is None:
+        region = tuple(slice(0, n) for n in shape)
+    first = region[0]
+    return (slice(first.start + rows[0], first.start + rows[1]),) + tuple(region[1:])
 
 
 def _to_torch(array):

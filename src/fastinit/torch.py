@@ -76,11 +76,19 @@ def _fill(tensor, scheme, seed, generator, **arguments):
         return tensor
     rng = _tensors.resolve_generator(seed, generator)
     draw = getattr(rng, scheme)
+    start = rng.state
 
-    def fill(out, dtype):
-        return draw(shape, **arguments, dtype=dtype, out=out, region=region)
+    def fill(out, dtype, rows=None):
+        if rows is None:
+            return draw(shape, **arguments, dtype=dtype, out=out, region=region)
+        # a block of rows (a tensor on another device): every block is part of one draw,
+        # so each starts from the stream position of the first
+        rng.state = start
+        return draw(shape, **arguments, dtype=dtype, out=out,
+                    region=_tensors.rows_region(region, shape, rows))
 
-    _tensors.write(local, fill)
+    # an orthogonal matrix is factored whole whatever region is asked for: drawn once
+    _tensors.write(local, fill, blockwise=scheme != "orthogonal")
     return tensor
 
 
