@@ -80,6 +80,15 @@ def test_fsdp2_model_built_on_meta_equals_the_unsharded_one(rank_results):
         assert torch.equal(results["fsdp"][key], value), key
 
 
+def test_recipe_model_refuses_a_sharded_model_before_writing(rank_results):
+    # the model's own code on DTensor shards gave other values than one process (an
+    # Embedding's padding row on 2 ranks): refused, never silently different
+    _, results = rank_results
+    assert "DTensor (sharded) tensors" in results["fsdp_model_recipe"]
+    assert "0.weight" in results["fsdp_model_recipe"]
+    assert results["fsdp_model_recipe_left_on_meta"]
+
+
 def test_partial_placement_is_a_clear_error():
     # no process group needed to build the error: a fake DTensor-like check on placements
     from fastinit import _torch_tensors

@@ -95,4 +95,17 @@ def _run_cases(world_size):
         state[key] = value.detach().clone()
     results["fsdp"] = state
     results["fsdp_sharded"] = all(hasattr(p, "placements") for p in model.parameters())
+
+    # recipe="model" on the same sharded model is refused before anything is written
+    with torch.device("meta"):
+        model = fsdp_model()
+    for layer in model[1].layers:
+        fully_shard(layer, mesh=mesh)
+    fully_shard(model, mesh=mesh)
+    try:
+        fit.init_module(model, seed=3, recipe="model")
+        results["fsdp_model_recipe"] = "no error"
+    except ValueError as error:
+        results["fsdp_model_recipe"] = str(error)
+    results["fsdp_model_recipe_left_on_meta"] = all(p.is_meta for p in model.parameters())
     return results

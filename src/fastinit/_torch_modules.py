@@ -576,6 +576,15 @@ def _fill_entries(entries, root, generator_class, fresh=None):
 def _init_module_by_model(module, seed, *, weights, biases, rules, generator, device):
     """init_module's recipe="model" (see _torch_recipe)."""
     from . import _torch_recipe
+    sharded = [name for name, tensor in _first_names(module) if _tensors.is_dtensor(tensor)]
+    if sharded:
+        # the model's own code writes into DTensor shards through ops (e.g. a padding row's
+        # fill_) whose shard-local effect differs from the whole tensor's: not yet supported
+        raise ValueError(f"module has DTensor (sharded) tensors, which recipe='model' does not "
+                         f"support yet: {', '.join(sharded[:5])}"
+                         f"{', ...' if len(sharded) > 5 else ''}; use the default "
+                         f"recipe='torch' (each rank fills its shard), or initialize before "
+                         f"sharding")
     extra = overrides(module, weights=weights, biases=biases, rules=rules)
     root = _root_seed(seed, generator)
     _check_inits(extra)
