@@ -1,7 +1,7 @@
 """DTensors: every rank of a gloo group on 127.0.0.1 fills only its local shard, and the
 gathered tensor equals the same call on one full tensor, bit for bit (Shard(0), Shard(1),
 Replicate, uneven shards, world sizes 1, 2 and 3); init_module of a model built on meta and
-sharded with FSDP2's fully_shard equals the unsharded model's.  The ranks are processes
+sharded with FSDP2's fully_shard equals the unsharded model's, with either recipe.  The ranks are processes
 this test starts (torch.multiprocessing, spawn), stops, and gives up on after a timeout."""
 import os
 import socket
@@ -80,13 +80,18 @@ def test_fsdp2_model_built_on_meta_equals_the_unsharded_one(rank_results):
         assert torch.equal(results["fsdp"][key], value), key
 
 
-def test_recipe_model_refuses_a_sharded_model_before_writing(rank_results):
-    # the model's own code on DTensor shards gave other values than one process (an
-    # Embedding's padding row on 2 ranks): refused, never silently different
+@pytest.mark.parametrize("built_on", ["meta", "cpu"])
+def test_recipe_model_on_a_sharded_model_equals_one_process(rank_results, built_on):
+    # each module's code runs on whole tensors, each rank keeps its shard: an Embedding's
+    # padding row (an index into a row-sharded weight) is zero on every world size
     _, results = rank_results
-    assert "DTensor (sharded) tensors" in results["fsdp_model_recipe"]
-    assert "0.weight" in results["fsdp_model_recipe"]
-    assert results["fsdp_model_recipe_left_on_meta"]
+    got = results[f"fsdp_model_recipe_{built_on}"]
+    expected = fit.init_module(worker.fsdp_model(), seed=3, recipe="model").state_dict()
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert torch.equal(got[key], value), key
+    assert torch.count_nonzero(got["0.weight"][1]) == 0
+    assert torch.count_nonzero(got["0.weight"]) > 0.9 * got["0.weight"].numel()
 
 
 def test_partial_placement_is_a_clear_error():

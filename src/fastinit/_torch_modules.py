@@ -4,6 +4,7 @@ layer's reset_parameters gives in torch 2.13, unless a rule says otherwise.
 A parameter's values depend only on (seed, qualified name, position, its init): each one
 draws from block 0 of the stream of parameter_seed(seed, name).  Adding, removing or
 reordering other layers changes nothing else."""
+import contextlib
 import fnmatch
 import functools
 import inspect
@@ -576,28 +577,35 @@ def _fill_entries(entries, root, generator_class, fresh=None):
 def _init_module_by_model(module, seed, *, weights, biases, rules, generator, device):
     """init_module's recipe="model" (see _torch_recipe)."""
     from . import _torch_recipe
-    sharded = [name for name, tensor in _first_names(module) if _tensors.is_dtensor(tensor)]
-    if sharded:
-        # the model's own code writes into DTensor shards through ops (e.g. a padding row's
-        # fill_) whose shard-local effect differs from the whole tensor's: not yet supported
-        raise ValueError(f"module has DTensor (sharded) tensors, which recipe='model' does not "
-                         f"support yet: {', '.join(sharded[:5])}"
-                         f"{', ...' if len(sharded) > 5 else ''}; use the default "
-                         f"recipe='torch' (each rank fills its shard), or initialize before "
-                         f"sharding")
+    sharded = any(_tensors.is_dtensor(tensor) for _, tensor in _first_names(module))
     extra = overrides(module, weights=weights, biases=biases, rules=rules)
     root = _root_seed(seed, generator)
     _check_inits(extra)
     fresh = set()
     if _on_meta(module):
+        if sharded:
+            # the model's code is first run on meta stand-ins (which errors to raise
+            # before anything is allocated)
+            _torch_recipe.ModuleByModule(module, root).trace()
         _materialize(module, device)
         extra = overrides(module, weights=weights, biases=biases, rules=rules)
         fresh = {name for name, _ in _first_names(module)}
         for _, tensor in _first_names(module):
             _tensors.advise_fresh(tensor)
-    record = _torch_recipe.run_model_code(module, root, fresh=fresh)
+    if sharded:
+        # ops on a DTensor shard are not the whole tensor's (an index into a row-sharded
+        # weight gathers a copy): each module's code runs on whole CPU tensors, and every
+        # rank copies its shard out of them
+        runner = _torch_recipe.ModuleByModule(module, root, fresh=fresh)
+        with contextlib.closing(runner.finished()) as finished:
+            for name, values in finished:
+                _copy_shard(runner.tensors[name], values)
+        record, fresh_after = runner.record, set()
+    else:
+        record = _torch_recipe.run_model_code(module, root, fresh=fresh)
+        fresh_after = record.fresh
     with _tensors.host_writes():
-        _fill_entries(extra, root, NewOutGenerator, fresh=record.fresh)
+        _fill_entries(extra, root, NewOutGenerator, fresh=fresh_after)
     covered = record.written | {name for name, _, _, _ in extra}
     missing = [name for name, tensor in _first_names(module)
                if name not in covered and (isinstance(tensor, nn.Parameter) or fresh)]
@@ -610,6 +618,14 @@ def _init_module_by_model(module, seed, *, weights, biases, rules, generator, de
             + ". Give them rules (rules=[Rule(init, names=...)], buffers=True for buffers)"
             + ("" if not fresh else ", or build the model on the CPU"))
     return module
+
+
+def _copy_shard(tensor, values):
+    """Copies the part of the whole tensor's `values` that tensor holds (a DTensor: its
+    shard; else all of it) into it."""
+    local, _, region = _tensors.shard_of(tensor)
+    with torch.no_grad():
+        local.copy_(values[region] if region is not None else values)
 
 
 def _first_names(module):

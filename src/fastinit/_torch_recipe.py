@@ -21,11 +21,13 @@ depend only on (seed, name, the call's distribution and arguments), and the last
 decides, whatever came before and in whatever order the modules run."""
 import contextlib
 import contextvars
+import functools
 import inspect
 import itertools
 import sys
 import threading
 import types
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -77,6 +79,12 @@ UNSUPPORTED_TENSOR_METHODS = {
     getattr(torch.Tensor, n): n for n in ("bernoulli_", "cauchy_", "exponential_",
                                           "geometric_", "log_normal_", "random_")}
 
+# Tensor functions that read a tensor's metadata only (and property getters: shape, dtype,
+# .data, ...): using a tensor this way needs no values.
+_METADATA_ONLY = frozenset({"__get__", "size", "dim", "numel", "nelement", "ndimension",
+                            "stride", "storage_offset", "element_size", "is_floating_point",
+                            "is_complex", "is_contiguous", "__len__", "__hash__"})
+
 _IN_PLACE_DUNDERS = frozenset({"__setitem__", "__iadd__", "__isub__", "__imul__",
                                "__itruediv__"})
 
@@ -106,22 +114,26 @@ def _is_in_place(func):
 class _TensorNames:
     """The model's parameters and buffers by identity: each tensor's first qualified name
     (named_parameters / named_buffers with remove_duplicate=False: ties are one tensor), and
-    for aliases (.data, detach(), views) the tensor whose memory they show."""
+    for aliases (.data, detach(), views) the tensor whose memory they show.  Memory is told
+    apart by its storage object, which meta tensors have too."""
 
-    def __init__(self, model):
+    def __init__(self, named):
         self.by_id = {}                 # id(tensor) -> (name, tensor)
         self.by_name = {}               # first name -> tensor
-        self.by_storage = {}            # storage address -> [(name, tensor)]
-        named = itertools.chain(model.named_parameters(remove_duplicate=False),
-                                model.named_buffers(remove_duplicate=False))
+        self.by_storage = {}            # storage key -> [(name, tensor)]
         for name, tensor in named:
             if id(tensor) in self.by_id:
                 continue
             self.by_id[id(tensor)] = (name, tensor)
             self.by_name[name] = tensor
-            if _has_memory(tensor):
-                address = tensor.untyped_storage().data_ptr()
-                self.by_storage.setdefault(address, []).append((name, tensor))
+            key = _storage_key(tensor)
+            if key is not None:
+                self.by_storage.setdefault(key, []).append((name, tensor))
+
+    @classmethod
+    def of_model(cls, model):
+        return cls(itertools.chain(model.named_parameters(remove_duplicate=False),
+                                   model.named_buffers(remove_duplicate=False)))
 
     def find(self, tensor):
         """(name, whole) of the model's tensor that `tensor` is or shows part of (whole:
@@ -129,23 +141,28 @@ class _TensorNames:
         hit = self.by_id.get(id(tensor))
         if hit is not None:
             return hit[0], True
-        if not _has_memory(tensor):
-            return None
-        candidates = self.by_storage.get(tensor.untyped_storage().data_ptr(), ())
+        key = _storage_key(tensor)
+        candidates = self.by_storage.get(key, ()) if key is not None else ()
         for name, base in candidates:
             if (base.dtype == tensor.dtype and base.storage_offset() == tensor.storage_offset()
                     and base.shape == tensor.shape and base.stride() == tensor.stride()):
                 return name, True
         start = tensor.storage_offset()
         for name, base in candidates:
-            if base.storage_offset() <= start < base.storage_offset() + base.numel():
+            if base.storage_offset() <= start < base.storage_offset() + max(base.numel(), 1):
                 return name, False
         return None
 
 
-def _has_memory(tensor):
-    return (not _tensors.has_no_values(tensor) and not _tensors.is_dtensor(tensor)
-            and tensor.numel() > 0)
+def _storage_key(tensor):
+    """What tells tensor's memory apart (its storage's address in torch, also for meta
+    tensors), or None: DTensors, fake tensors and empty tensors alias nothing we track."""
+    if _tensors.is_dtensor(tensor) or _tensors.is_fake(tensor) or tensor.numel() == 0:
+        return None
+    try:
+        return tensor.untyped_storage()._cdata
+    except (RuntimeError, NotImplementedError, AttributeError):
+        return None
 
 
 def view_stream_name(name, view, base):
@@ -161,19 +178,45 @@ class _DrawByName(TorchFunctionMode):
     """Random fills of the model's tensors drawn by fastinit from their names' streams;
     every whole in-place write recorded (so that what nothing wrote can be named)."""
 
-    def __init__(self, names, root, fresh):
+    def __init__(self, names, root, fresh, *, track=False):
         super().__init__()
         self.names, self.root, self.fresh = names, root, fresh
         self.written = set()            # names written whole
         self.draws = {}                 # stream name -> description of its last draw
+        # track: the names of the model's tensors the code uses (their values, not only
+        # their shape) go to `used`; using one outside `live` (a meta stand-in, when
+        # live is a set) is an error, not a write that vanishes
+        self.track, self.used, self.live = track, set(), None
 
     def init_call(self, func, args, kwargs):
         """A torch.nn.init random fill, by fastinit."""
         target, arguments = _bind_init_call(func, args, kwargs)
         return self._draw(RANDOM_INIT_CALLS[func], func.__name__, target, arguments)
 
+    def _use(self, tensor):
+        found = self.names.find(tensor)
+        if found is None:
+            return
+        if self.live is not None and found[0] not in self.live:
+            raise RuntimeError(
+                f"the model's initialization code used {found[0]} in a module where a first "
+                f"run of that code on meta tensors did not (its path depends on values): "
+                f"running it one module at a time would lose that; run init_module on the "
+                f"whole unsharded model instead")
+        self.used.add(found[0])
+
+    def _use_arguments(self, func, args, kwargs):
+        if getattr(func, "__name__", "") in _METADATA_ONLY:
+            return
+        for value in itertools.chain(args, kwargs.values()):
+            for item in (value if isinstance(value, (list, tuple)) else (value,)):
+                if isinstance(item, torch.Tensor):
+                    self._use(item)
+
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if self.track:
+            self._use_arguments(func, args, kwargs)
         init_function = _random_init_function(func)
         if init_function is not None:
             return self.init_call(init_function, args, kwargs)
@@ -207,9 +250,15 @@ class _DrawByName(TorchFunctionMode):
     def _draw(self, fill, call, tensor, arguments):
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(f"{call} got {type(tensor).__name__}, not a tensor")
+        if self.track:
+            self._use(tensor)
         if _tensors.has_no_values(tensor):
-            # nothing to draw (a tie's other holders while the model's code runs): the
-            # arguments are still checked
+            # nothing to draw (a tie's other holders while the model's code runs, every
+            # tensor in a first run on meta): the arguments are still checked
+            if self.track:
+                found = self.names.find(tensor)
+                if found is not None and found[1]:
+                    self.written.add(found[0])
             return fill(tensor, **arguments, seed=Generator(0))
         found = self.names.find(tensor)
         if found is None:
@@ -411,22 +460,250 @@ def _ties_held_once(ties):
         _modules._retie(ties)
 
 
-def run_model_code(model, root, *, fresh=()):
-    """Runs model's own initialization code with every random fill drawn by fastinit
-    (parameter_seed(root, name)); returns the _DrawByName record (written names, draws).
-    fresh: names whose memory nothing has touched yet (just materialized)."""
+def _ensure_call_table():
     global RANDOM_INIT_CALLS
     if RANDOM_INIT_CALLS is None:
         RANDOM_INIT_CALLS = _init_table()
         _RANDOM_INIT_NAMES.update((f.__name__, f) for f in RANDOM_INIT_CALLS)
-    names = _TensorNames(model)
-    ties = _modules._shared_tensors(model)
-    recorder = _DrawByName(names, root, set(fresh))
+
+
+@contextlib.contextmanager
+def _drawing_by_name(recorder):
+    """The model's code runs with recorder drawing its random fills."""
     token = _ACTIVE.set(recorder)
     try:
-        with _ties_held_once(ties), _trampolines_installed(), _tensors.host_writes(), \
-                torch.no_grad(), _NoTorchRandomness(), recorder:
-            _run_own_code(model, _pretrained_model_class())
+        with _trampolines_installed(), _tensors.host_writes(), torch.no_grad(), \
+                _NoTorchRandomness(), recorder:
+            yield
     finally:
         _ACTIVE.reset(token)
+
+
+def run_model_code(model, root, *, fresh=()):
+    """Runs model's own initialization code with every random fill drawn by fastinit
+    (parameter_seed(root, name)); returns the _DrawByName record (written names, draws).
+    fresh: names whose memory nothing has touched yet (just materialized)."""
+    _ensure_call_table()
+    recorder = _DrawByName(_TensorNames.of_model(model), root, set(fresh))
+    with _ties_held_once(_modules._shared_tensors(model)), _drawing_by_name(recorder):
+        _run_own_code(model, _pretrained_model_class())
     return recorder
+
+
+# ---------------------------------------------------------------- one module at a time
+# For a checkpoint written without the model in memory (save_initialized) and for a model
+# of DTensor shards (whose ops on a shard, such as a padding row's fill_, are not the whole
+# tensor's), the model's code runs one module at a time on CPU tensors of the whole shape
+# standing in for the tensors that module's code uses.  A first run on meta stand-ins
+# finds which those are; in the second, each tensor has memory from the first module
+# whose code uses it to the last, then is handed on (to a file, or into its shard).  The
+# values are run_model_code's: each module's code is the same code on the same streams.
+
+class _Visit(NamedTuple):
+    module: nn.Module
+    run: object                 # () -> None: that module's own initialization code
+
+
+def model_visits(model):
+    """[_Visit] of the model's initialization code, in the order run_model_code runs it:
+    transformers' initialize_weights (each module's owner's _init_weights, children
+    first, a nested PreTrainedModel owning its modules), else each module's
+    reset_parameters, children first."""
+    pretrained = _pretrained_model_class()
+    visits = []
+
+    def walk(module):
+        if pretrained is not None and isinstance(module, pretrained):
+            _check_transformers_init(module, pretrained)
+            custom = getattr(module, "is_custom_code", lambda: False)()
+            walk_transformers(module, module, custom)
+            return
+        for child in module.children():
+            walk(child)
+        reset = getattr(module, "reset_parameters", None)
+        if not callable(reset) and isinstance(module, (nn.MultiheadAttention, nn.Transformer)):
+            reset = module._reset_parameters
+        if callable(reset):
+            visits.append(_Visit(module, reset))
+
+    def walk_transformers(module, owner, custom):
+        for child in module.children():
+            if isinstance(child, pretrained):
+                _check_transformers_init(child, pretrained)
+                walk_transformers(child, child, custom)
+            else:
+                walk_transformers(child, owner, custom)
+        visits.append(_Visit(module, functools.partial(_transformers_visit, owner, module,
+                                                       custom)))
+
+    walk(model)
+    return visits
+
+
+def _check_transformers_init(model, pretrained):
+    """model_visits restates PreTrainedModel's init_weights; a model that changes it is
+    refused rather than initialized some other way than its own code says."""
+    changed = [n for n in ("init_weights", "initialize_weights", "_initialize_weights")
+               if getattr(type(model), n, None) is not getattr(pretrained, n, None)]
+    if changed:
+        raise ValueError(f"{type(model).__name__} has its own {', '.join(changed)}: its "
+                         f"initialization cannot be run one module at a time; use "
+                         f"init_module(model, seed=..., recipe='model') on the whole model")
+
+
+def _transformers_visit(owner, module, custom):
+    if getattr(module, "_is_hf_initialized", False):
+        module._is_hf_initialized = False       # a second run (or a loaded model) redoes it
+    if "is_custom_code" in inspect.signature(owner._initialize_weights).parameters:
+        owner._initialize_weights(module, is_custom_code=custom)
+    else:
+        owner._initialize_weights(module)
+
+
+def _transformers_guard():
+    """transformers' guard on torch.nn.init (as initialize_weights runs under), if loaded."""
+    module = sys.modules.get("transformers.initialization")
+    guard = getattr(module, "guard_torch_init_functions", None)
+    return guard() if guard is not None else contextlib.nullcontext()
+
+
+def _meta_stand_in(tensor, dtype):
+    stand_in = torch.empty(tuple(tensor.shape), dtype=dtype, device="meta")
+    if isinstance(tensor, nn.Parameter):
+        stand_in = nn.Parameter(stand_in, requires_grad=tensor.requires_grad)
+    return stand_in
+
+
+class ModuleByModule:
+    """The model's own initialization code run one module at a time (see above).
+
+    model: its tensors may be on meta, on the CPU, or DTensors; they are never written:
+    finished() hands on each tensor's values.  dtype: None, or the dtype of the stand-ins
+    of floating-point tensors (the values of model.to(dtype)).  fresh: names whose current
+    memory holds nothing (meta, just materialized): their stand-ins start empty; any other
+    stand-in starts from the tensor's values (a DTensor's gathered: every rank must run)."""
+
+    def __init__(self, model, root, *, dtype=None, fresh=()):
+        _ensure_call_table()
+        self.model, self.root, self.dtype = model, root, dtype
+        self.fresh = set(fresh)
+        self.tensors = dict(_modules._first_names(model))      # first name -> tensor
+        places = {}
+        for module in model.modules():
+            for kind in ("_parameters", "_buffers"):
+                for local, tensor in getattr(module, kind).items():
+                    if tensor is not None:
+                        places.setdefault(id(tensor), []).append((module, kind, local))
+        self.places = {name: places[id(t)] for name, t in self.tensors.items()}
+        self.visits = model_visits(model)
+        self.record = _DrawByName(None, root, set(), track=True)
+        self.used = None            # per visit: the names its code uses (after trace())
+        self.written = None         # names some code writes whole (after trace())
+
+    def _dtype_of(self, tensor):
+        return self.dtype if self.dtype is not None and tensor.is_floating_point() else tensor.dtype
+
+    @contextlib.contextmanager
+    def _holding(self, held):
+        """Every place of every tensor holds a meta stand-in but the first, which holds
+        held[name]; the model's own tensors are put back after."""
+        stand_ins = {name: _meta_stand_in(t, self._dtype_of(t)) for name, t in self.tensors.items()}
+        try:
+            for name, places in self.places.items():
+                for i, (module, kind, local) in enumerate(places):
+                    getattr(module, kind)[local] = held[name] if i == 0 else stand_ins[name]
+            yield
+        finally:
+            for name, places in self.places.items():
+                for module, kind, local in places:
+                    getattr(module, kind)[local] = self.tensors[name]
+
+    def _put(self, held, name, tensor):
+        held[name] = tensor
+        module, kind, local = self.places[name][0]
+        getattr(module, kind)[local] = tensor
+
+    def _run(self, visit, held, live):
+        self.record.names = _TensorNames(held.items())
+        self.record.used, self.record.live = set(), live
+        with _transformers_guard(), _drawing_by_name(self.record):
+            visit.run()
+        return self.record.used
+
+    def trace(self):
+        """Runs the code once on meta stand-ins: which tensors each module's code uses."""
+        if self.used is None:
+            held = {name: _meta_stand_in(t, self._dtype_of(t)) for name, t in self.tensors.items()}
+            try:
+                with self._holding(held):
+                    self.used = [self._run(v, held, None) for v in self.visits]
+            except (RuntimeError, TypeError, ValueError) as error:
+                if isinstance(error, NotImplementedError) or "fastinit" in str(error):
+                    raise           # fastinit's own refusal: it says what it is
+                raise RuntimeError(f"running the model's initialization code on meta "
+                                   f"tensors (to find what each module's code uses) failed: "
+                                   f"{error}") from error
+            self.written = set(self.record.written)
+            self.record.written.clear()
+            self.record.draws.clear()
+        return self.used
+
+    def _stand_in(self, name):
+        """A CPU tensor for name's values while modules use it (new, True) or (values, False)."""
+        tensor = self.tensors[name]
+        dtype = self._dtype_of(tensor)
+        if name in self.fresh or _tensors.has_no_values(
+                tensor.to_local() if _tensors.is_dtensor(tensor) else tensor):
+            values, new = torch.empty(tuple(tensor.shape), dtype=dtype), True
+            _tensors.advise_fresh(values)
+        else:
+            whole = tensor.full_tensor() if _tensors.is_dtensor(tensor) else tensor
+            values, new = whole.detach().to("cpu", dtype, copy=True), False
+        if isinstance(tensor, nn.Parameter):
+            values = nn.Parameter(values, requires_grad=tensor.requires_grad)
+        return values, new
+
+    def finished(self, needed=None):
+        """Yields (name, CPU tensor of its values) of each tensor the code uses (of those
+        in `needed`, when given: only the modules whose code leads to them run), after the
+        last module that uses it.  Close the generator (contextlib.closing) to end early."""
+        used = self.trace()
+        relevant = [True] * len(self.visits)
+        if needed is not None:
+            wanted = set(needed)
+            for i in reversed(range(len(self.visits))):
+                relevant[i] = bool(used[i] & wanted)
+                if relevant[i]:
+                    wanted |= used[i]
+        first, last = {}, {}
+        for i, names in enumerate(used):
+            if relevant[i]:
+                for name in names:
+                    first.setdefault(name, i)
+                    last[name] = i
+        held = {name: _meta_stand_in(t, self._dtype_of(t)) for name, t in self.tensors.items()}
+        order = {name: i for i, name in enumerate(self.tensors)}
+        live = set()
+        with self._holding(held):
+            for i, visit in enumerate(self.visits):
+                if not relevant[i]:
+                    continue
+                for name in sorted(used[i], key=order.__getitem__):
+                    if first[name] == i:
+                        values, new = self._stand_in(name)
+                        self._put(held, name, values)
+                        live.add(name)
+                        if new:
+                            self.record.fresh.add(name)
+                self._run(visit, held, live)
+                for name in [n for n in used[i] if last[n] == i]:
+                    values = held[name]
+                    self._put(held, name, _meta_stand_in(values, values.dtype))
+                    live.discard(name)
+                    if needed is None or name in needed:
+                        yield name, values.detach()
+                    del values
+
+    @property
+    def draws(self):
+        return self.record.draws
