@@ -497,9 +497,9 @@ def test_a_saved_buffer_of_a_meta_model_that_nothing_initializes_is_refused(tmp_
     (dict(seed=None), TypeError, "seed must be a non-negative int"),
     (dict(seed=-1), ValueError, "non-negative"),
     (dict(seed=1.5), TypeError, "seed"),
-    (dict(recipe="hf"), ValueError, "recipe must be one of 'torch'"),
-    # init_module's recipe="model" needs the materialized model: refused, saying what to run
-    (dict(recipe="model"), ValueError, "cannot write recipe='model'.*init_module"),
+    (dict(recipe="hf"), ValueError, "recipe must be one of 'torch', 'model'"),
+    (dict(recipe="model", unknown="reset_parameters"), ValueError,
+     "unknown='reset_parameters' is for recipe='torch'"),
     (dict(dtype="int8"), TypeError, "dtype must be"),
     (dict(dtype=torch.int32), TypeError, "dtype must be"),
     (dict(max_shard_size="5XB"), ValueError, "max_shard_size"),
@@ -530,6 +530,147 @@ def test_a_layer_without_a_rule_is_refused_as_init_module_refuses_it(tmp_path):
     with pytest.raises(TypeError, match="LlamaRMSNorm"):
         fit.save_initialized(on_meta(lambda: hf_model("llama")), tmp_path / "new", seed=0)
     assert not (tmp_path / "new").exists()
+
+
+# ---------------------------------------------------------------- recipe="model"
+
+def t5_config():
+    return transformers.T5Config(d_model=32, d_ff=64, d_kv=8, num_heads=4, num_layers=2,
+                                 vocab_size=120, decoder_start_token_id=0, pad_token_id=0)
+
+
+# the model's own code (no rules needed); T5: an encoder-decoder whose code writes one
+# module's tensors from another module's visit (shared relative attention bias, ties)
+MODEL_RECIPE_FAMILIES = {"llama": (LlamaForCausalLM, llama_config),
+                         "llama-tied": (LlamaForCausalLM, lambda: llama_config(tied=True)),
+                         "gpt2": (GPT2LMHeadModel, gpt2_config),
+                         "t5": (transformers.T5ForConditionalGeneration, t5_config)}
+
+
+def model_recipe_model(family, device="cpu"):
+    cls, config = MODEL_RECIPE_FAMILIES[family]
+    with torch.device(device):
+        return cls(config())
+
+
+def init_module_model_recipe_state(family, seed, dtype=None, **kwargs):
+    """init_module(recipe="model")'s values of the whole model, built on meta, as a state
+    dict (in dtype: the values of model.to(dtype))."""
+    model = model_recipe_model(family, "meta")
+    if dtype is not None:
+        model = model.to(dtype)
+    fit.init_module(model, seed=seed, recipe="model", **kwargs)
+    return model.state_dict()
+
+
+@pytest.mark.parametrize("built_on", ["meta", "cpu"])
+@pytest.mark.parametrize("dtype", [None, torch.bfloat16])
+@pytest.mark.parametrize("family", list(MODEL_RECIPE_FAMILIES))
+def test_the_model_recipe_equals_init_module_of_the_whole_model(tmp_path, family, dtype,
+                                                                built_on):
+    torch.manual_seed(7)                # a CPU build's own draws must not matter
+    model = model_recipe_model(family, built_on)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fit.save_initialized(model, tmp_path, seed=4, recipe="model", dtype=dtype,
+                         max_shard_size="40KB")
+    expected = init_module_model_recipe_state(family, 4, dtype)
+    got = read_checkpoint(tmp_path)
+    assert set(got) == {key for key, _ in _checkpoint.saved_tensors(model)}
+    for key, tensor in got.items():
+        assert same_bits(tensor, expected[key]), key
+    if built_on == "cpu":               # read, never written
+        for key, value in model.state_dict().items():
+            assert same_bits(value, before[key]), key
+    else:
+        assert all(t.is_meta for t in model.state_dict().values())
+
+
+@pytest.mark.parametrize("family", list(MODEL_RECIPE_FAMILIES))
+def test_the_model_recipe_loads_with_every_key_and_tie(tmp_path, family):
+    cls, _ = MODEL_RECIPE_FAMILIES[family]
+    fit.save_initialized(model_recipe_model(family, "meta"), tmp_path, seed=2, recipe="model",
+                         max_shard_size="100KB")
+    loaded, info = cls.from_pretrained(tmp_path, output_loading_info=True)
+    assert info["missing_keys"] == set() and info["unexpected_keys"] == set()
+    assert info["mismatched_keys"] == set() and not info["error_msgs"]
+    expected = init_module_model_recipe_state(family, 2)
+    for key, value in loaded.state_dict().items():
+        assert same_bits(value, expected[key]), key
+    tied = family != "llama"
+    assert (loaded.get_output_embeddings().weight is loaded.get_input_embeddings().weight) == tied
+
+
+def test_rules_apply_on_top_of_the_model_recipe(tmp_path):
+    rules = [fit.Rule("zeros", names="*.q_proj.weight"),
+             fit.Rule(("normal", {"std": 0.5}), names="*.mlp.up_proj.weight")]
+    fit.save_initialized(model_recipe_model("llama", "meta"), tmp_path, seed=3, recipe="model",
+                         rules=rules)
+    got = read_checkpoint(tmp_path)
+    expected = init_module_model_recipe_state("llama", 3, rules=rules)
+    for key, tensor in got.items():
+        assert same_bits(tensor, expected[key]), key
+    assert torch.count_nonzero(got["model.layers.0.self_attn.q_proj.weight"]) == 0
+    assert abs(got["model.layers.1.mlp.up_proj.weight"].std().item() - 0.5) < 0.05
+
+
+def test_writers_of_the_model_recipe_make_one_writers_bytes(tmp_path):
+    model = model_recipe_model("t5", "meta")
+    kwargs = dict(seed=9, recipe="model", max_shard_size="30KB")
+    fit.save_initialized(model, tmp_path / "one", **kwargs)
+    for writer in (1, 0):
+        fit.save_initialized(model, tmp_path / "two", shards=(writer, 2), **kwargs)
+    assert directory_bytes(tmp_path / "two") == directory_bytes(tmp_path / "one")
+    assert len([n for n in os.listdir(tmp_path / "one") if n.endswith(".safetensors")]) >= 4
+
+
+class HalfWritten(nn.Module):
+    """Its code writes its weight but not its scale."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(4, 4))
+        self.scale = nn.Parameter(torch.empty(4))
+
+    def reset_parameters(self):
+        nn.init.normal_(self.weight)
+
+
+class ValueDependent(nn.Module):
+    """Its code takes a path by its own values, which a run on meta cannot."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(4, 4))
+
+    def reset_parameters(self):
+        nn.init.normal_(self.weight)
+        if self.weight.sum() > 0:
+            self.weight.mul_(-1)
+
+
+def test_what_the_model_code_leaves_unwritten_is_refused_before_writing(tmp_path):
+    with pytest.raises(TypeError, match="wrote nothing into scale"):
+        fit.save_initialized(on_meta(HalfWritten), tmp_path / "new", seed=0, recipe="model")
+    assert not (tmp_path / "new").exists()
+    # a rule covers it: written
+    fit.save_initialized(on_meta(HalfWritten), tmp_path / "ruled", seed=0, recipe="model",
+                         rules=[("scale", "ones")])
+    assert torch.equal(read_checkpoint(tmp_path / "ruled")["scale"], torch.ones(4))
+
+
+def test_code_whose_path_depends_on_values_is_refused_before_writing(tmp_path):
+    with pytest.raises(RuntimeError, match="on meta tensors"):
+        fit.save_initialized(on_meta(ValueDependent), tmp_path / "new", seed=0, recipe="model")
+    assert not (tmp_path / "new").exists()
+
+
+def test_the_command_runs_the_models_own_code_by_default(tmp_path, capsys):
+    write_config(tmp_path / "config.json", "gpt2")
+    assert main(["checkpoint", str(tmp_path / "config.json"), str(tmp_path / "cli"),
+                 "--seed", "6", "--quiet", "--max-shard-size", "70KB"]) == 0
+    fit.save_initialized(model_recipe_model("gpt2", "meta"), tmp_path / "api", seed=6,
+                         recipe="model", max_shard_size="70KB")
+    assert directory_bytes(tmp_path / "cli") == directory_bytes(tmp_path / "api")
 
 
 # ---------------------------------------------------------------- progress and memory
@@ -567,6 +708,45 @@ RSS_SCRIPT = textwrap.dedent("""
 """)
 
 
+MODEL_RECIPE_RSS_SCRIPT = textwrap.dedent("""
+    import sys
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+    import fastinit.torch as fit
+
+    def status(field):
+        for line in open("/proc/self/status"):
+            if line.startswith(field):
+                return int(line.split()[1]) * 1024
+
+    def llama(layers):
+        config = LlamaConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=layers,
+                             num_attention_heads=8, num_key_value_heads=8, vocab_size=8000,
+                             tie_word_embeddings=False)
+        with torch.device("meta"):
+            return LlamaForCausalLM(config)
+
+    fit.save_initialized(llama(1), sys.argv[1] + "/warm-up", seed=0, recipe="model")
+    model = llama(16)
+    before = status("VmRSS:")
+    summary = fit.save_initialized(model, sys.argv[1] + "/ckpt", seed=0, recipe="model")
+    print(before, status("VmHWM:"), summary.bytes)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_peak_rss_of_the_model_recipe_grows_by_a_few_tensors_not_the_model(tmp_path):
+    # a 1.1 GB Llama (16 layers of 16 MiB MLP weights) made by its own code one module at a
+    # time: the peak may grow by the tensors of the module running, the one being written
+    # and the writer's 64 MiB queue, not by the model
+    result = subprocess.run([sys.executable, "-c", MODEL_RECIPE_RSS_SCRIPT, str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    before, peak, model_bytes = map(int, result.stdout.split())
+    assert model_bytes > 1000 * 2 ** 20
+    assert peak - before < 250 * 2 ** 20, (before, peak)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_peak_rss_grows_by_far_less_than_the_model(tmp_path):
     # 12 kaiming-uniform 64 MiB weights and a 195 MiB embedding (962 MiB in all), written
@@ -600,6 +780,7 @@ def test_the_command_writes_what_save_initialized_writes(tmp_path, capsys, monke
     monkeypatch.setattr(sys, "stderr", terminal)        # progress is drawn on a terminal only
     code = main(["checkpoint", str(tmp_path / "config.json"), str(tmp_path / "cli"),
                  "--seed", "21", "--dtype", "bfloat16", "--max-shard-size", "80KB",
+                 "--recipe", "torch",
                  "--rule", "*.weight=normal(std=0.02)", "--rule", "*norm.weight=ones"])
     assert code == 0
     out = capsys.readouterr().out
@@ -628,12 +809,11 @@ def test_the_command_is_quiet_when_asked_and_writes_shards(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--recipe", "hf"], "recipe must be one of 'torch'"),
-    (["--recipe", "model"], "cannot write recipe='model'"),
+    (["--recipe", "hf"], "recipe must be one of 'torch', 'model'"),
     (["--rule", "*.weight"], "expected GLOB=INIT"),
     (["--rule", "*.weight=normal(0.02)"], "INIT must be a scheme name"),
     (["--shards", "1"], "expected K/N"),
-    ([], "LlamaRMSNorm"),
+    (["--recipe", "torch"], "LlamaRMSNorm"),
 ])
 def test_the_command_reports_bad_input_as_a_usage_error(tmp_path, capsys, arguments, message):
     write_config(tmp_path / "config.json", "llama")

@@ -428,12 +428,6 @@ def test_bad_arguments():
         fit.init_module(nn.Linear(2, 2), seed=0, recipe="model", unknown="reset_parameters")
 
 
-def test_save_initialized_refuses_the_model_recipe_clearly(tmp_path):
-    with pytest.raises(ValueError, match="recipe='model'.*init_module"):
-        fit.save_initialized(nn.Linear(2, 2), tmp_path / "out", seed=0, recipe="model")
-    assert not (tmp_path / "out").exists()
-
-
 # ---------------------------------------------------------------- other devices
 
 def test_host_blocks_give_the_same_values_with_bounded_host_memory(monkeypatch):

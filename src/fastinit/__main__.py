@@ -130,9 +130,11 @@ def _add_checkpoint_parser(commands):
     checkpoint.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "float64"),
                             help="dtype of the floating-point tensors (default: the model's, "
                                  "float32)")
-    checkpoint.add_argument("--recipe", default="torch", help="the initialization recipe: "
-                            "'torch' (each layer's torch reset_parameters distribution, "
-                            "with --rule overrides; the default)")
+    checkpoint.add_argument("--recipe", default="model", help="the initialization recipe: "
+                            "'model' (the model's own initialization code, with fastinit "
+                            "drawing every random value; the default) or 'torch' (each "
+                            "layer's torch reset_parameters distribution); --rule overrides "
+                            "apply on top of either")
     checkpoint.add_argument("--rule", action="append", default=[], metavar="GLOB=INIT",
                             help="an init for the parameters whose qualified name matches GLOB, "
                                  "later ones winning: e.g. '*.weight=normal(std=0.02)', "

@@ -42,9 +42,10 @@ from . import _torch_modules as _modules
 from . import _torch_tensors as _tensors
 from ._generator import Generator, NewOutGenerator, seed_int
 
-# The recipes save_initialized draws: "torch" is init_module's (each layer's torch 2.13
-# reset_parameters distribution, then weights=, biases=, rules=).
-RECIPES = ("torch",)
+# The recipes save_initialized draws, init_module's: "torch" (each layer's torch 2.13
+# reset_parameters distribution) and "model" (the model's own initialization code, run one
+# module at a time), then weights=, biases=, rules=.
+RECIPES = ("torch", "model")
 
 # Tensors are drawn and written in blocks of at most this size (two such buffers in use).
 BLOCK_BYTES = 32 << 20
@@ -92,6 +93,12 @@ class _Drawn(NamedTuple):
     padding_idx: object
 
 
+class _FromCode(NamedTuple):
+    """recipe="model": the values the model's own code gives the tensor `name` (its first
+    name), run one module at a time (_torch_recipe.ModuleByModule)."""
+    name: str
+
+
 class _Given(NamedTuple):
     """Values that already exist: a CPU model's kept buffer, or a module's own
     reset_parameters run on a copy of that module."""
@@ -104,7 +111,7 @@ class _Entry:
     shape: tuple
     dtype: torch.dtype      # as written
     is_parameter: bool
-    source: object          # _Drawn or _Given
+    source: object          # _Drawn, _FromCode or _Given
 
     @property
     def nbytes(self):
@@ -236,7 +243,7 @@ def _check_names_are_kept(model, saved):
 
 # ---------------------------------------------------------------- values
 
-def _torch_recipe_sources(model, saved, dtype, *, weights, biases, rules, unknown):
+def _torch_recipe_sources(model, saved, dtype, *, weights, biases, rules, unknown, code):
     """{id(tensor): _Drawn or _Given} by init_module's plan.  A module that
     unknown="reset_parameters" leaves to its own reset_parameters runs it on a copy of that
     module only, in plan order (those draws come from torch's generator)."""
@@ -253,10 +260,27 @@ def _torch_recipe_sources(model, saved, dtype, *, weights, biases, rules, unknow
     return sources
 
 
-# recipe -> sources(model, saved, dtype, **init_module's keywords): where each saved
-# tensor's values come from.  init_module's recipe="model" is not one: it runs the model's
-# own code on the whole materialized model (save_initialized refuses it, saying so).
-_RECIPE_SOURCES = {"torch": _torch_recipe_sources}
+def _model_recipe_sources(model, saved, dtype, *, weights, biases, rules, unknown, code):
+    """{id(tensor): _FromCode or _Drawn}: what the model's own code writes (found by its
+    first run on meta stand-ins, code.trace()), then the overrides, which win, as in
+    init_module.  What neither writes is refused here, before a byte is written, as
+    init_module refuses it after."""
+    if unknown != "error":
+        raise ValueError(f"unknown={unknown!r} is for recipe='torch'; with recipe='model' "
+                         f"the model's own code decides every parameter")
+    extra = _modules.overrides(model, weights=weights, biases=biases, rules=rules)
+    used = set().union(*code.trace())
+    _modules.check_model_code_covers(model, code.written | {name for name, *_ in extra},
+                                     fresh=bool(code.fresh))
+    sources = {id(code.tensors[name]): _FromCode(name) for name in used}
+    sources.update((id(tensor), _Drawn(name, init, padding_idx))
+                   for name, tensor, init, padding_idx in extra)
+    return sources
+
+
+# recipe -> sources(model, saved, dtype, code=the model's code one module at a time,
+# **init_module's keywords): where each saved tensor's values come from.
+_RECIPE_SOURCES = {"torch": _torch_recipe_sources, "model": _model_recipe_sources}
 assert tuple(_RECIPE_SOURCES) == RECIPES
 
 
@@ -472,15 +496,19 @@ class _FileWriter:
         self._pending = collections.deque()   # (future, bytes, bytes to report), oldest first
         self._pending_bytes = 0
 
-    def write_at(self, offset, array, rewrite=False):
+    def write_at(self, offset, array, rewrite=False, whole=False):
         """Queues array's bytes for offset; returns the write's future.  array must not
-        change until it is done.  rewrite: bytes written before, not counted again."""
+        change until it is done.  rewrite: bytes written before, not counted again.
+        whole: array is a tensor's own memory, held until written anyway: the caller goes
+        on (to make the next tensor) while it is written, waiting only for what was queued
+        before it beyond max_pending."""
         view = memoryview(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
         future = self._executor.submit(self._write, offset, view)
         self._pending.append((future, view.nbytes, 0 if rewrite else view.nbytes))
         self._pending_bytes += view.nbytes
+        max_pending = self._max_pending + (view.nbytes if whole else 0)
         while self._pending and (self._pending[0][0].done()
-                                 or self._pending_bytes > self._max_pending):
+                                 or self._pending_bytes > max_pending):
             self._finish_oldest()
         return future
 
@@ -598,16 +626,23 @@ class _TensorWriter:
     when its init is one draw of the whole tensor, else filled whole as init_module fills
     it."""
 
-    def __init__(self, root_seed, block_bytes):
+    def __init__(self, root_seed, block_bytes, code_values=None):
         self._root = root_seed
         self._block_bytes = block_bytes
         self._buffers = None
+        self._code_values = code_values
+
+    def close(self):
+        if self._code_values is not None:
+            self._code_values.close()
 
     def write(self, out, offset, entry):
         source = entry.source
-        if isinstance(source, _Given):
-            values = source.tensor.to("cpu", entry.dtype).contiguous()
-            out.write_at(offset, _bytes_of(values))
+        if isinstance(source, (_Given, _FromCode)):
+            values = (source.tensor if isinstance(source, _Given)
+                      else self._code_values.take(source.name))
+            out.write_at(offset, _bytes_of(values.to("cpu", entry.dtype).contiguous()),
+                         whole=isinstance(source, _FromCode))
             return
         drawn_in_blocks = None
         if entry.nbytes and self._blocks_drawable(source.init):
@@ -659,6 +694,23 @@ class _TensorWriter:
         return True
 
 
+class _CodeValues:
+    """The values of recipe="model", asked for in the files' order (safetensors sorts a
+    file's tensors by name: layers.10 before layers.2), each made when it is asked for."""
+
+    def __init__(self, code, names):
+        self._names = list(names)
+        self._values = code.values(self._names)
+
+    def take(self, name):
+        made, values = next(self._values)
+        assert made == name, (made, name)       # the files ask in the order they listed
+        return values
+
+    def close(self):
+        self._values.close()            # puts the model's own tensors back
+
+
 def _bytes_of(tensor):
     flat = tensor.detach().reshape(-1)
     if flat.numel() == 0:
@@ -705,13 +757,6 @@ def save_initialized(model, path, *, seed, recipe="torch", weights=None, biases=
     except TypeError:
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}") from None
     root = seed_int(seed, accepted="a non-negative int")
-    if recipe == "model":
-        # its values come from running the model's own code on materialized tensors,
-        # which writing a file without the model in memory cannot do
-        raise ValueError("save_initialized cannot write recipe='model': its values come from "
-                         "running the model's own initialization code on the materialized "
-                         "model. Run fastinit.torch.init_module(model, seed=..., "
-                         "recipe='model'), then model.save_pretrained(path)")
     if not isinstance(recipe, str) or recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {', '.join(map(repr, RECIPES))}, "
                          f"got {recipe!r}")
@@ -723,8 +768,14 @@ def save_initialized(model, path, *, seed, recipe="torch", weights=None, biases=
 
     saved = saved_tensors(model)
     _check_names_are_kept(model, saved)
+    code = None
+    if recipe == "model":
+        from . import _torch_recipe
+        on_meta = [name for name, t in _modules._first_names(model) if _tensors.has_no_values(t)]
+        code = _torch_recipe.ModuleByModule(model, root, dtype=dtype,
+                                            fresh=on_meta)
     entries = _entries(model, saved, dtype, recipe, weights=weights, biases=biases, rules=rules,
-                       unknown=unknown)
+                       unknown=unknown, code=code)
     _check_inits(entries)
     groups = split_into_files(entries, max_shard_bytes)
     files = [_layout(name, group) for name, group in zip(file_names(len(groups)), groups)]
@@ -743,7 +794,9 @@ def save_initialized(model, path, *, seed, recipe="torch", weights=None, biases=
             progress(done, total)
 
     temporaries = []
-    tensors = _TensorWriter(root, BLOCK_BYTES)
+    from_code = [e.source.name for f in mine for e, _ in f.placed if isinstance(e.source, _FromCode)]
+    tensors = _TensorWriter(root, BLOCK_BYTES,
+                            _CodeValues(code, from_code) if from_code else None)
     executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="fastinit-write")
     try:
         for f in mine:
@@ -770,6 +823,7 @@ def save_initialized(model, path, *, seed, recipe="torch", weights=None, biases=
             _remove_empty_directory(path)
         raise
     finally:
+        tensors.close()
         executor.shutdown()
     parameters = sum(math.prod(e.shape) for f in mine for e, _ in f.placed if e.is_parameter)
     return CheckpointSummary(path, tuple(f.name for f in mine) + tuple(n for n, _ in configs),

@@ -597,16 +597,24 @@ def _init_module_by_model(module, seed, *, weights, biases, rules, generator, de
         # weight gathers a copy): each module's code runs on whole CPU tensors, and every
         # rank copies its shard out of them
         runner = _torch_recipe.ModuleByModule(module, root, fresh=fresh)
-        with contextlib.closing(runner.finished()) as finished:
-            for name, values in finished:
-                _copy_shard(runner.tensors[name], values)
+        last_use = {name: i for i, used in enumerate(runner.trace()) for name in used}
+        with contextlib.closing(runner.values(sorted(last_use, key=last_use.get))) as values:
+            for name, tensor in values:
+                _copy_shard(runner.tensors[name], tensor)
         record, fresh_after = runner.record, set()
     else:
         record = _torch_recipe.run_model_code(module, root, fresh=fresh)
         fresh_after = record.fresh
     with _tensors.host_writes():
         _fill_entries(extra, root, NewOutGenerator, fresh=fresh_after)
-    covered = record.written | {name for name, _, _, _ in extra}
+    check_model_code_covers(module, record.written | {name for name, _, _, _ in extra},
+                            fresh=bool(fresh))
+    return module
+
+
+def check_model_code_covers(module, covered, *, fresh):
+    """recipe='model': a TypeError naming what neither the model's code nor an override
+    wrote (whole): every parameter, and every tensor of a model whose memory is new."""
     missing = [name for name, tensor in _first_names(module)
                if name not in covered and (isinstance(tensor, nn.Parameter) or fresh)]
     if missing:
@@ -617,7 +625,6 @@ def _init_module_by_model(module, seed, *, weights, biases, rules, generator, de
                "whatever the constructor put there (torch's generator)")
             + ". Give them rules (rules=[Rule(init, names=...)], buffers=True for buffers)"
             + ("" if not fresh else ", or build the model on the CPU"))
-    return module
 
 
 def _copy_shard(tensor, values):

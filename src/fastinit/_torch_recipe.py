@@ -663,46 +663,58 @@ class ModuleByModule:
             values = nn.Parameter(values, requires_grad=tensor.requires_grad)
         return values, new
 
-    def finished(self, needed=None):
-        """Yields (name, CPU tensor of its values) of each tensor the code uses (of those
-        in `needed`, when given: only the modules whose code leads to them run), after the
-        last module that uses it.  Close the generator (contextlib.closing) to end early."""
+    def values(self, names):
+        """Yields (name, CPU tensor of its values) for each of `names` (names the code
+        uses), in that order.  Only the modules whose code leads to them run, each once,
+        as late as it can: a name's modules, and before each of them every earlier module
+        that uses one of its tensors.  Two modules that use a tensor in common keep their
+        order; others may not (the code of separate modules shares only tensors).  Close
+        the generator (contextlib.closing) to end early: the model gets its tensors back."""
         used = self.trace()
-        relevant = [True] * len(self.visits)
-        if needed is not None:
-            wanted = set(needed)
-            for i in reversed(range(len(self.visits))):
-                relevant[i] = bool(used[i] & wanted)
-                if relevant[i]:
-                    wanted |= used[i]
-        first, last = {}, {}
-        for i, names in enumerate(used):
-            if relevant[i]:
-                for name in names:
-                    first.setdefault(name, i)
-                    last[name] = i
+        visits_of = {}
+        for i, names_used in enumerate(used):
+            for name in names_used:
+                visits_of.setdefault(name, []).append(i)
+        left = {name: len(visits) for name, visits in visits_of.items()}
+        wanted = set(names)
         held = {name: _meta_stand_in(t, self._dtype_of(t)) for name, t in self.tensors.items()}
         order = {name: i for i, name in enumerate(self.tensors)}
-        live = set()
+        done, live, ready = set(), set(), {}
         with self._holding(held):
-            for i, visit in enumerate(self.visits):
-                if not relevant[i]:
-                    continue
-                for name in sorted(used[i], key=order.__getitem__):
-                    if first[name] == i:
-                        values, new = self._stand_in(name)
-                        self._put(held, name, values)
-                        live.add(name)
+            for name in names:
+                for i in self._leading_to(name, visits_of, used, done):
+                    for used_name in sorted(used[i] - live, key=order.__getitem__):
+                        values, new = self._stand_in(used_name)     # its first module
+                        self._put(held, used_name, values)
+                        live.add(used_name)
                         if new:
-                            self.record.fresh.add(name)
-                self._run(visit, held, live)
-                for name in [n for n in used[i] if last[n] == i]:
-                    values = held[name]
-                    self._put(held, name, _meta_stand_in(values, values.dtype))
-                    live.discard(name)
-                    if needed is None or name in needed:
-                        yield name, values.detach()
-                    del values
+                            self.record.fresh.add(used_name)
+                    self._run(self.visits[i], held, live)
+                    done.add(i)
+                    for used_name in used[i]:
+                        left[used_name] -= 1
+                        if left[used_name] == 0:                    # its last module
+                            values = held[used_name]
+                            self._put(held, used_name, _meta_stand_in(values, values.dtype))
+                            live.discard(used_name)
+                            if used_name in wanted:
+                                ready[used_name] = values.detach()
+                            del values
+                yield name, ready.pop(name)
+
+    @staticmethod
+    def _leading_to(name, visits_of, used, done):
+        """The indices of the modules not yet run whose code name's values depend on, in
+        order: name's own, and before each every earlier one sharing a tensor with it."""
+        leading, stack = set(), [i for i in visits_of[name] if i not in done]
+        while stack:
+            i = stack.pop()
+            if i in leading:
+                continue
+            leading.add(i)
+            for used_name in used[i]:
+                stack.extend(j for j in visits_of[used_name] if j < i and j not in done)
+        return sorted(leading)
 
     @property
     def draws(self):
