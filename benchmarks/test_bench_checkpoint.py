@@ -1,11 +1,12 @@
 """A randomly initialized Llama checkpoint (fastinit._bench_checkpoint's "small" Llama,
-21 M parameters) written three ways, one table per dtype:
+21 M parameters) written five ways, one table per dtype:
 
     pytest benchmarks/test_bench_checkpoint.py --benchmark-only
 
 save_initialized (built on meta, written block by block), init_module + save_pretrained
-(allocated on the CPU, filled, saved by transformers) and dd (the same bytes from a zero
-buffer: the physical limit).  Each round writes a new directory, after the last one is
+(allocated on the CPU, filled, saved by transformers), the same two with the model's own
+initialization code (recipe="model") and dd (the same bytes from a zero buffer: the
+physical limit).  Each round writes a new directory, after the last one is
 removed and os.sync() has flushed it (untimed).
 `python -m fastinit bench --checkpoint DIR` runs the issue's 1.35 B-parameter Llama, each
 run in its own process with its peak RSS.  Times are compared, never asserted.

@@ -1,18 +1,22 @@
-"""A randomly initialized Llama checkpoint written three ways, for `python -m fastinit bench
+"""A randomly initialized Llama checkpoint written five ways, for `python -m fastinit bench
 --checkpoint DIR` and benchmarks/test_bench_checkpoint.py:
 
-- save_initialized: the model built on meta, its values written straight into the files;
+- save_initialized: the model built on meta, its values (rules giving HF Llama's recipe)
+  written straight into the files;
 - init_module + save_pretrained: the model allocated on the CPU (transformers'
-  no_init_weights), filled by init_module, saved by transformers;
+  no_init_weights), filled by init_module with the same rules, saved by transformers;
+- save_initialized(recipe=model): the model built on meta, its own initialization code
+  run one module at a time, written straight into the files;
+- init_module(model) + save_pretrained: the model built on meta, materialized whole by
+  init_module(recipe="model"), its own code run, saved by transformers;
 - dd: the same number of bytes written from a zero buffer in 64 MiB writes, no values at
   all: what the disk and the page cache allow, the physical limit.
 
-Both initializing routes give the same values (HF Llama's recipe for these layers: every
-weight normal(0, 0.02), RMSNorm weights one).  Each run is a fresh process (its peak RSS is
-its own), into a fresh directory that is removed afterwards, after os.sync() so that one
-run's write-back does not slow the next; the rounds are interleaved.  Peak RSS is the
-process's VmHWM on Linux: its resident pages, anonymous and mapped, at their peak.  The page
-cache that the written files occupy is not in it (no file is mapped)."""
+Each pair of initializing routes gives the same values.  Each run is a fresh process (its
+peak RSS is its own), into a fresh directory that is removed afterwards, after os.sync() so
+that one run's write-back does not slow the next; the rounds are interleaved.  Peak RSS is
+the process's VmHWM on Linux: its resident pages, anonymous and mapped, at their peak.  The
+page cache that the written files occupy is not in it (no file is mapped)."""
 import json
 import os
 import resource
@@ -29,7 +33,8 @@ LLAMA_SIZES = {
     "small": {"hidden_size": 512, "intermediate_size": 1408, "num_hidden_layers": 4,
               "num_attention_heads": 8, "num_key_value_heads": 8, "vocab_size": 8000},
 }
-CONTENDERS = ("save_initialized", "init_module+save_pretrained", "dd")
+CONTENDERS = ("save_initialized", "init_module+save_pretrained",
+              "save_initialized(recipe=model)", "init_module(model)+save_pretrained", "dd")
 DTYPES = ("float32", "bfloat16")
 SEED = 0
 MAX_SHARD_SIZE = "5GB"
@@ -67,6 +72,31 @@ def write_with_save_pretrained(size, dtype, directory):
     with no_init_weights():
         model = LlamaForCausalLM._from_config(llama_config(size), dtype=getattr(torch, dtype))
     fit.init_module(model, seed=SEED, rules=llama_rules())
+    model.save_pretrained(directory, max_shard_size=MAX_SHARD_SIZE)
+    return sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory)
+               if f.endswith(".safetensors"))
+
+
+def write_with_model_recipe(size, dtype, directory):
+    """The model's own initialization code (recipe="model"), one module at a time."""
+    import torch
+    import fastinit.torch as fit
+    from transformers import LlamaForCausalLM
+    with torch.device("meta"):
+        model = LlamaForCausalLM(llama_config(size))
+    return fit.save_initialized(model, directory, seed=SEED, recipe="model", dtype=dtype,
+                                max_shard_size=MAX_SHARD_SIZE).bytes
+
+
+def write_with_model_recipe_and_save_pretrained(size, dtype, directory):
+    """The whole model materialized (meta, then init_module's to_empty), its own code run
+    by init_module(recipe="model"), saved by transformers."""
+    import torch
+    import fastinit.torch as fit
+    from transformers import LlamaForCausalLM
+    with torch.device("meta"):
+        model = LlamaForCausalLM(llama_config(size)).to(getattr(torch, dtype))
+    fit.init_module(model, seed=SEED, recipe="model")
     model.save_pretrained(directory, max_shard_size=MAX_SHARD_SIZE)
     return sum(os.path.getsize(os.path.join(directory, f)) for f in os.listdir(directory)
                if f.endswith(".safetensors"))
@@ -111,6 +141,10 @@ def run_contender(contender, size, dtype, directory, nbytes=None):
         nbytes = write_with_save_initialized(size, dtype, directory)
     elif contender == "init_module+save_pretrained":
         nbytes = write_with_save_pretrained(size, dtype, directory)
+    elif contender == "save_initialized(recipe=model)":
+        nbytes = write_with_model_recipe(size, dtype, directory)
+    elif contender == "init_module(model)+save_pretrained":
+        nbytes = write_with_model_recipe_and_save_pretrained(size, dtype, directory)
     elif contender == "dd":
         nbytes = write_zeros(nbytes, directory)
     else:
@@ -188,13 +222,13 @@ def format_checkpoint_table(rows, size):
     lines = [f"A randomly initialized Llama checkpoint ({params / 1e6:,.0f} M parameters, "
              f"{', '.join(f'{k}={v}' for k, v in LLAMA_SIZES[size].items())}), each run a "
              f"fresh process, medians of interleaved runs:", ""]
-    header = (f"{'dtype':<9} {'route':<30} {'runs':>4} {'GB':>6} {'seconds':>8} {'CPU s':>6} "
+    header = (f"{'dtype':<9} {'route':<34} {'runs':>4} {'GB':>6} {'seconds':>8} {'CPU s':>6} "
               f"{'GB/s':>6} {'peak RSS GiB':>12} {'at start':>8} {'vs dd':>6}")
     lines += [header, "-" * len(header)]
     dd = {row["dtype"]: row["seconds"] for row in rows if row["contender"] == "dd"}
     for row in rows:
         ratio = row["seconds"] / dd[row["dtype"]] if row["dtype"] in dd else float("nan")
-        lines.append(f"{row['dtype']:<9} {row['contender']:<30} {row['runs']:>4} "
+        lines.append(f"{row['dtype']:<9} {row['contender']:<34} {row['runs']:>4} "
                      f"{row['bytes'] / 1e9:>6.2f} {row['seconds']:>8.2f} "
                      f"{row['cpu_seconds']:>6.2f} {row['gb_per_s']:>6.2f} "
                      f"{row['peak_rss'] / 2 ** 30:>12.2f} {row['rss_at_start'] / 2 ** 30:>8.2f} "
