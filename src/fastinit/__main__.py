@@ -59,7 +59,8 @@ def build_parser():
     bench.add_argument("--checkpoint", metavar="DIR",
                        help="also write a randomly initialized Llama checkpoint into DIR, "
                             "float32 and bfloat16, with save_initialized, with init_module + "
-                            "save_pretrained and as a dd-style write of the same bytes, each "
+                            "save_pretrained (each with rules, then with the model's own code, "
+                            "recipe='model') and as a dd-style write of the same bytes, each "
                             "run in its own process (time, GB/s, peak RSS); needs torch and "
                             "transformers, and several GB of disk with --checkpoint-size 1b")
     bench.add_argument("--checkpoint-size", choices=("1b", "small"), default="1b",
