@@ -734,15 +734,20 @@ MODEL_RECIPE_RSS_SCRIPT = textwrap.dedent("""
 """)
 
 
+def run_rss_script(script, tmp_path):
+    """(RSS before the measured write, peak RSS, bytes written) of script in a new process."""
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return tuple(map(int, result.stdout.split()))
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_peak_rss_of_the_model_recipe_grows_by_a_few_tensors_not_the_model(tmp_path):
     # a 1.1 GB Llama (16 layers of 16 MiB MLP weights) made by its own code one module at a
     # time: the peak may grow by the tensors of the module running, the one being written
     # and the writer's 64 MiB queue, not by the model
-    result = subprocess.run([sys.executable, "-c", MODEL_RECIPE_RSS_SCRIPT, str(tmp_path)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    before, peak, model_bytes = map(int, result.stdout.split())
+    before, peak, model_bytes = run_rss_script(MODEL_RECIPE_RSS_SCRIPT, tmp_path)
     assert model_bytes > 1000 * 2 ** 20
     assert peak - before < 250 * 2 ** 20, (before, peak)
 
@@ -753,10 +758,7 @@ def test_peak_rss_grows_by_far_less_than_the_model(tmp_path):
     # after a small warm-up run: the process's peak resident set (VmHWM: anonymous and
     # mapped pages; the page cache holding the written files is not mapped) may grow by
     # the two 32 MiB block buffers and change, not by a tensor, let alone the model
-    result = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(tmp_path)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    before, peak, model_bytes = map(int, result.stdout.split())
+    before, peak, model_bytes = run_rss_script(RSS_SCRIPT, tmp_path)
     assert model_bytes > 900 * 2 ** 20
     assert peak - before < 150 * 2 ** 20, (before, peak)
 

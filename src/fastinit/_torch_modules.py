@@ -447,16 +447,23 @@ def _root_seed(seed, generator):
     return seed_int(seed, accepted="None or a non-negative int")
 
 
-def _shared_tensors(model):
-    """[[(module, kind, local name), ...]] for every tensor held under more than one name
-    (tied weights), first holder first, in named_modules order."""
-    holders = {}
+def holders(model):
+    """{id(tensor): [(module, kind, local name), ...]}: where each parameter and buffer is
+    held ("_parameters" or "_buffers" of a module), first holder first, in named_modules
+    order."""
+    held = {}
     for module in model.modules():
         for kind in ("_parameters", "_buffers"):
             for local, tensor in getattr(module, kind).items():
                 if tensor is not None:
-                    holders.setdefault(id(tensor), []).append((module, kind, local))
-    return [h for h in holders.values() if len(h) > 1]
+                    held.setdefault(id(tensor), []).append((module, kind, local))
+    return held
+
+
+def _shared_tensors(model):
+    """[[(module, kind, local name), ...]] for every tensor held under more than one name
+    (tied weights), first holder first, in named_modules order."""
+    return [h for h in holders(model).values() if len(h) > 1]
 
 
 def _retie(ties):

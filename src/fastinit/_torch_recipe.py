@@ -588,12 +588,7 @@ class ModuleByModule:
         self.model, self.root, self.dtype = model, root, dtype
         self.fresh = set(fresh)
         self.tensors = dict(_modules._first_names(model))      # first name -> tensor
-        places = {}
-        for module in model.modules():
-            for kind in ("_parameters", "_buffers"):
-                for local, tensor in getattr(module, kind).items():
-                    if tensor is not None:
-                        places.setdefault(id(tensor), []).append((module, kind, local))
+        places = _modules.holders(model)
         self.places = {name: places[id(t)] for name, t in self.tensors.items()}
         self.visits = model_visits(model)
         self.record = _DrawByName(None, root, set(), track=True)
