@@ -130,6 +130,19 @@ class _TensorNames:
             if key is not None:
                 self.by_storage.setdefault(key, []).append((name, tensor))
 
+    def put(self, name, tensor):
+        """name is now held by tensor (a stand-in of the model's tensor)."""
+        old = self.by_name.pop(name)
+        del self.by_id[id(old)]
+        key = _storage_key(old)
+        if key is not None:
+            self.by_storage[key] = [e for e in self.by_storage[key] if e[0] != name]
+        self.by_id[id(tensor)] = (name, tensor)
+        self.by_name[name] = tensor
+        key = _storage_key(tensor)
+        if key is not None:
+            self.by_storage.setdefault(key, []).append((name, tensor))
+
     @classmethod
     def of_model(cls, model):
         return cls(itertools.chain(model.named_parameters(remove_duplicate=False),
@@ -615,11 +628,11 @@ class ModuleByModule:
 
     def _put(self, held, name, tensor):
         held[name] = tensor
+        self.record.names.put(name, tensor)
         module, kind, local = self.places[name][0]
         getattr(module, kind)[local] = tensor
 
-    def _run(self, visit, held, live):
-        self.record.names = _TensorNames(held.items())
+    def _run(self, visit, live):
         self.record.used, self.record.live = set(), live
         with _transformers_guard(), _drawing_by_name(self.record):
             visit.run()
@@ -630,8 +643,9 @@ class ModuleByModule:
         if self.used is None:
             held = {name: _meta_stand_in(t, self._dtype_of(t)) for name, t in self.tensors.items()}
             try:
+                self.record.names = _TensorNames(held.items())
                 with self._holding(held):
-                    self.used = [self._run(v, held, None) for v in self.visits]
+                    self.used = [self._run(v, None) for v in self.visits]
             except (RuntimeError, TypeError, ValueError) as error:
                 if isinstance(error, NotImplementedError) or "fastinit" in str(error):
                     raise           # fastinit's own refusal: it says what it is
@@ -675,6 +689,7 @@ class ModuleByModule:
         held = {name: _meta_stand_in(t, self._dtype_of(t)) for name, t in self.tensors.items()}
         order = {name: i for i, name in enumerate(self.tensors)}
         done, live, ready = set(), set(), {}
+        self.record.names = _TensorNames(held.items())
         with self._holding(held):
             for name in names:
                 for i in self._leading_to(name, visits_of, used, done):
@@ -684,7 +699,7 @@ class ModuleByModule:
                         live.add(used_name)
                         if new:
                             self.record.fresh.add(used_name)
-                    self._run(self.visits[i], held, live)
+                    self._run(self.visits[i], live)
                     done.add(i)
                     for used_name in used[i]:
                         left[used_name] -= 1
