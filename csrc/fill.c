@@ -321,6 +321,8 @@ static void fill_part(void *ctx, int part, int nparts, int on_caller)
         run++;
         within = 0;
     }
+    /* this thread's non-temporal stores, all ordered before the part is reported done */
+    if (job->stream_stores) job->kernels->stream_fence();
     free(st);
 }
 
