@@ -382,7 +382,8 @@ def test_blocks_through_host_memory_are_one_draw(monkeypatch):
     # from the draw's first stream position; the generator then stands where one whole
     # draw leaves it
     g, h = fastinit.Generator(21), fastinit.Generator(21)
-    direct = (fit.normal_(torch.empty(40, 7), seed=g), fit.xavier_uniform_(torch.empty(9, 5), seed=g))
+    direct = (fit.normal_(torch.empty(40, 7), seed=g),
+              fit.xavier_uniform_(torch.empty(9, 5), seed=g))
     blocks = []
     real_copy = _torch_tensors.copy_block
 
@@ -394,7 +395,8 @@ def test_blocks_through_host_memory_are_one_draw(monkeypatch):
     monkeypatch.setattr(_torch_tensors, "HOST_BLOCK_BYTES", 3 * 7 * 4)
     monkeypatch.setattr(_torch_tensors, "copy_block", copy_block)
     with _torch_tensors.host_writes():
-        blocked = (fit.normal_(torch.empty(40, 7), seed=h), fit.xavier_uniform_(torch.empty(9, 5), seed=h))
+        blocked = (fit.normal_(torch.empty(40, 7), seed=h),
+                   fit.xavier_uniform_(torch.empty(9, 5), seed=h))
     assert blocks[:14] == [3] * 13 + [1]
     for a, b in zip(direct, blocked):
         assert torch.equal(a, b)
