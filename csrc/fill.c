@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memory.h"
 #include "normal_cdf.h"
 #include "parallel.h"
 #include "philox.h"
@@ -21,6 +22,9 @@
 #ifndef FI_STREAM_MIN_BYTES
 #  define FI_STREAM_MIN_BYTES (UINT64_C(8) << 20)
 #endif
+/* Existing outputs from this size on are checked for pages not yet in memory (numpy's
+ * threshold for asking for huge pages). */
+#define FI_UNTOUCHED_MIN_BYTES (UINT64_C(4) << 20)
 /* Elements below which a part is not worth a thread (start-up cost ~ tens of us). */
 #define FI_MIN_PER_PART (1 << 17)
 /* Elements between two looks at the clock on the polling thread (~1 ms of work). */
@@ -321,13 +325,23 @@ static void fill_part(void *ctx, int part, int nparts, int on_caller)
         run++;
         within = 0;
     }
+    /* this thread's non-temporal stores, all ordered before the part is reported done */
+    if (job->stream_stores) job->kernels->stream_fence();
     free(st);
 }
 
 static int run_job(fill_job *job, int threads, int flags)
 {
     if (job->total == 0) return FI_OK;
-    int large = job->total * job->element_size >= FI_STREAM_MIN_BYTES;
+    uint64_t bytes = job->total * job->element_size;
+    if (!(flags & (FI_OUTPUT_NEW | FI_OUTPUT_STREAM)) && bytes >= FI_UNTOUCHED_MIN_BYTES &&
+        fi_looks_untouched(job->out, (size_t)bytes)) {
+        /* an existing output the OS has not mapped yet: its pages fault in as a new
+         * array's do, so it is filled as one (a fault per 2 MiB, plain stores) */
+        fi_advise_huge_pages(job->out, (size_t)bytes);
+        flags |= FI_OUTPUT_NEW;
+    }
+    int large = bytes >= FI_STREAM_MIN_BYTES;
     job->stream_stores = job->kernels->stream_copy != NULL &&
                          ((flags & FI_OUTPUT_STREAM) ||
                           (!(flags & FI_OUTPUT_NEW) && large && job->nontemporal));

@@ -40,8 +40,10 @@ int fi_check_params(int distribution, int dtype, const double params[4]);
 
 /* Flags of a fill.  FI_OUTPUT_NEW: `out` was just allocated and never touched, so its pages
  * are faulted in (and zeroed into cache) by the fill itself and plain stores beat
- * non-temporal ones; without it, large outputs are written with non-temporal stores where
- * the ISA and the CPU gain from them (fi_nontemporal_stores).  FI_OUTPUT_STREAM:
+ * non-temporal ones; without it, an output of 4 MiB or more whose pages are not in memory
+ * yet (fi_looks_untouched: a large torch.empty) is taken as new too, with huge pages asked
+ * for, and other large outputs are written with non-temporal stores where the ISA and the
+ * CPU gain from them (fi_nontemporal_stores).  FI_OUTPUT_STREAM:
  * non-temporal stores whatever the size and CPU, where the ISA has them (for tests).  No
  * flag ever changes a value. */
 enum { FI_OUTPUT_NEW = 1, FI_OUTPUT_STREAM = 2 };

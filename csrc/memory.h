@@ -11,4 +11,12 @@
  * range, or the kernel refused).  Never changes the memory's contents. */
 int fi_advise_huge_pages(void *p, size_t bytes);
 
+/* 1 if [p, p + bytes) looks never touched: none of three pages (the second, the middle
+ * one and the one before the last: an allocator's header may share the first) is in
+ * memory yet (Linux's mincore), as in a large torch.empty or malloc that the OS maps
+ * lazily.  fi_fill fills such memory as a new output (huge pages asked for, plain stores
+ * into the pages its faults have just zeroed into cache).  0 for less than 4 pages and
+ * where it cannot tell (another OS).  Reads nothing, writes nothing. */
+int fi_looks_untouched(const void *p, size_t bytes);
+
 #endif

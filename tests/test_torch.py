@@ -377,6 +377,32 @@ def test_fastinit_generator_gives_successive_draws():
     assert torch.equal(b, torch.from_numpy(h.xavier_normal((20, 10), layout="torch")))
 
 
+def test_blocks_through_host_memory_are_one_draw(monkeypatch):
+    # a tensor fastinit cannot write directly is drawn block of rows by block of rows, each
+    # from the draw's first stream position; the generator then stands where one whole
+    # draw leaves it
+    g, h = fastinit.Generator(21), fastinit.Generator(21)
+    direct = (fit.normal_(torch.empty(40, 7), seed=g),
+              fit.xavier_uniform_(torch.empty(9, 5), seed=g))
+    blocks = []
+    real_copy = _torch_tensors.copy_block
+
+    def copy_block(destination, host):
+        blocks.append(host.shape[0])
+        real_copy(destination, host)
+
+    monkeypatch.setattr(_torch_tensors, "DIRECT_DEVICE_TYPES", frozenset())
+    monkeypatch.setattr(_torch_tensors, "HOST_BLOCK_BYTES", 3 * 7 * 4)
+    monkeypatch.setattr(_torch_tensors, "copy_block", copy_block)
+    with _torch_tensors.host_writes():
+        blocked = (fit.normal_(torch.empty(40, 7), seed=h),
+                   fit.xavier_uniform_(torch.empty(9, 5), seed=h))
+    assert blocks[:14] == [3] * 13 + [1]
+    for a, b in zip(direct, blocked):
+        assert torch.equal(a, b)
+    assert g.state == h.state
+
+
 def test_int_seed_is_pure():
     a = fit.normal_(torch.empty(20, 10), seed=15)
     assert torch.equal(a, fit.normal_(torch.empty(20, 10), seed=15))

@@ -41,15 +41,19 @@ typedef void (*fi_transform_fn)(const uint32_t *words, size_t n, const void *par
 enum { FI_UNIFORM = 0, FI_NORMAL = 1, FI_TRUNCATED_NORMAL = 2, FI_N_DISTRIBUTIONS = 3 };
 enum { FI_FLOAT32 = 0, FI_FLOAT64 = 1, FI_FLOAT16 = 2, FI_BFLOAT16 = 3, FI_N_DTYPES = 4 };
 
-/* Copies bytes with non-temporal stores (then fences), so that outputs larger than the
- * caches are written without first being read in; NULL for an ISA without them. */
+/* Copies bytes with non-temporal stores, so that outputs larger than the caches are
+ * written without first being read in; NULL for an ISA without them.  The stores are
+ * weakly ordered until the thread that made them calls the table's stream_fence (once,
+ * after its last copy: a fence per copy would stall every copy until memory took it). */
 typedef void (*fi_stream_copy_fn)(void *dst, const void *src, size_t bytes);
+typedef void (*fi_stream_fence_fn)(void);
 
 typedef struct {
     const char *name;
     fi_philox_blocks_fn philox_blocks;
     fi_transform_fn transform[FI_N_DISTRIBUTIONS][FI_N_DTYPES];
     fi_stream_copy_fn stream_copy;
+    fi_stream_fence_fn stream_fence;
 } fi_kernel_table;
 
 extern const fi_kernel_table fi_kernels_scalar;

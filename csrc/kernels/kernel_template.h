@@ -574,11 +574,13 @@ static void stream_copy(void *dst, const void *src, size_t bytes)
     for (; bytes >= sizeof(VU); bytes -= sizeof(VU), d += sizeof(VU), s += sizeof(VU))
         VU_STREAM(d, VU_LOADU(s));
     memcpy(d, s, bytes);
-    VU_STREAM_FENCE();
 }
+static void stream_fence(void) { VU_STREAM_FENCE(); }
 #  define FI_STREAM_COPY stream_copy
+#  define FI_STREAM_FENCE stream_fence
 #else
 #  define FI_STREAM_COPY NULL   /* no non-temporal stores: fill.c writes with plain ones */
+#  define FI_STREAM_FENCE NULL
 #endif
 
 const fi_kernel_table FI_TABLE_NAME = {
@@ -590,4 +592,5 @@ const fi_kernel_table FI_TABLE_NAME = {
         {truncated_normal_f32, truncated_normal_f64, truncated_normal_f16, truncated_normal_bf16},
     },
     FI_STREAM_COPY,
+    FI_STREAM_FENCE,
 };

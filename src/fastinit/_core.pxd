@@ -66,3 +66,4 @@ cdef extern from "normal_cdf.h" nogil:
 
 cdef extern from "memory.h" nogil:
     int fi_advise_huge_pages(void *p, size_t bytes)
+    int fi_looks_untouched(const void *p, size_t bytes)

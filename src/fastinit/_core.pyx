@@ -230,6 +230,12 @@ def advise_huge_pages(size_t address, size_t nbytes):
     return bool(fi_advise_huge_pages(<void *>address, nbytes))
 
 
+def looks_untouched(size_t address, size_t nbytes):
+    """True if none of the pages the fill probes in the nbytes at address is in memory yet
+    (csrc/memory.h): fi_fill then fills them as a new array.  Reads and writes nothing."""
+    return bool(fi_looks_untouched(<const void *>address, nbytes))
+
+
 def available_isas():
     """Names of the instruction sets this CPU can run with this build, best last."""
     cdef unsigned isas = fi_available_isas()

@@ -109,11 +109,12 @@ def gpt_rules(n_layers, *, std=0.02, output_projections=("*.out_proj.weight", "*
 class _Init:
     """A resolved init: fill(tensor, rng) and a description for messages."""
 
-    def __init__(self, fill, description, checkable=True, check_key=None):
+    def __init__(self, fill, description, checkable=True, check_key=None, draws=True):
         # checkable: a fill of a meta tensor checks the arguments and writes nothing;
-        # check_key: equal for inits whose checks give the same outcome (None: unknown)
+        # check_key: equal for inits whose checks give the same outcome (None: unknown);
+        # draws: False when fill ignores rng (zeros, ones, constant), which may be None
         self.fill, self.description, self.checkable = fill, description, checkable
-        self.check_key = check_key
+        self.check_key, self.draws = check_key, draws
 
 
 def _scheme_table():
@@ -141,6 +142,10 @@ def _scheme_table():
 
 
 _SCHEMES = None
+# the schemes that draw nothing: their fills ignore the stream
+_DETERMINISTIC_SCHEMES = frozenset({"zeros", "ones", "constant"})
+# check_keys of (name, keywords) whose keywords the scheme is known to accept
+_ACCEPTED = set()
 
 
 @functools.lru_cache(maxsize=None)
@@ -173,19 +178,23 @@ def resolve_init(spec, what):
     if any(k in ("seed", "generator") for k in kwargs):
         raise TypeError(f"{what}: the seed comes from init_module, not from the keywords")
     function = _SCHEMES[name]
-    try:
-        _signature(function).bind(None, **kwargs, seed=None)
-    except TypeError as e:
-        raise TypeError(f"{what}: {name} does not take {kwargs}: {e}") from None
-    description = name if not kwargs else f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
     # the types too: 1, 1.0 and True are equal keys but not equally valid arguments
     check_key = (name, tuple((k, type(v), v) for k, v in kwargs.items()))
     try:
         hash(check_key)
     except TypeError:
         check_key = None                   # unhashable arguments: checked every time
+    if check_key is None or check_key not in _ACCEPTED:
+        # the keywords against the signature (bind costs more than the rest of resolving)
+        try:
+            _signature(function).bind(None, **kwargs, seed=None)
+        except TypeError as e:
+            raise TypeError(f"{what}: {name} does not take {kwargs}: {e}") from None
+        if check_key is not None:
+            _ACCEPTED.add(check_key)
+    description = name if not kwargs else f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
     return _Init(lambda t, rng: function(t, **kwargs, seed=rng), description,
-                 check_key=check_key)
+                 check_key=check_key, draws=name not in _DETERMINISTIC_SCHEMES)
 
 
 def _uniform_bound(bound):
@@ -576,7 +585,8 @@ def _fill_entries(entries, root, generator_class, fresh=None):
     with torch.no_grad():
         for name, tensor, init, padding_idx in entries:
             cls = generator_class if fresh is None or name in fresh else Generator
-            init.fill(tensor, cls(parameter_seed(root, name)))
+            # a parameter's stream costs a SeedSequence (tens of us): made only for draws
+            init.fill(tensor, cls(parameter_seed(root, name)) if init.draws else None)
             if padding_idx is not None:
                 _tensors.zero_row(tensor, padding_idx)
 

@@ -76,14 +76,17 @@ def _fill(tensor, scheme, seed, generator, **arguments):
         return tensor
     rng = _tensors.resolve_generator(seed, generator)
     draw = getattr(rng, scheme)
-    start = rng.state
+    start = []          # the stream position of the first block of rows, once there is one
 
     def fill(out, dtype, rows=None):
         if rows is None:
             return draw(shape, **arguments, dtype=dtype, out=out, region=region)
         # a block of rows (a tensor on another device): every block is part of one draw,
         # so each starts from the stream position of the first
-        rng.state = start
+        if start:
+            rng.state = start[0]
+        else:
+            start.append(rng.state)
         return draw(shape, **arguments, dtype=dtype, out=out,
                     region=_tensors.rows_region(region, shape, rows))
 
