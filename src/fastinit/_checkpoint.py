@@ -9,11 +9,13 @@ generation_config.json when the model has them.  Each file is the safetensors fo
 8-byte little-endian header length, a JSON header, then every tensor's raw little-endian
 bytes, back to back.
 
-Every value is init_module's: the same plan (fastinit._torch_modules.plan), the same stream
-for each qualified name.  A tensor whose init is one draw of the whole tensor is drawn in
-row blocks (region=) into two reused buffers, one filled while a writer thread writes the
-other to the file; any other tensor is filled in memory exactly as init_module fills it,
-then written.  The files are written with plain writes, not through a memory map: filling
+Every value is init_module's with the same recipe: recipe="torch" by the same plan
+(fastinit._torch_modules.plan), the same stream for each qualified name; recipe="model" by
+the model's own code run one module at a time (fastinit._torch_recipe.ModuleByModule),
+each tensor made when its file asks for it and written whole.  With recipe="torch", a
+tensor whose init is one draw of the whole tensor is drawn in row blocks (region=) into two
+reused buffers, one filled while a writer thread writes the other to the file; any other
+tensor is filled in memory exactly as init_module fills it, then written.  The files are written with plain writes, not through a memory map: filling
 a shared file mapping took 1.1 to 2.3 times as long here (a page fault per 4 KiB) and
 turns a full disk into SIGBUS instead of an OSError."""
 import collections
@@ -725,8 +727,8 @@ def save_initialized(model, path, *, seed, recipe="torch", weights=None, biases=
                      progress=None):
     """save_initialized(model, path, *, seed, recipe="torch", weights=None, biases=None,
     rules=(), unknown="error", dtype=None, max_shard_size="5GB", shards=None, progress=None)
-    -> CheckpointSummary: writes the values init_module(model, seed=seed, weights=weights,
-    biases=biases, rules=rules, unknown=unknown) would give (of model.to(dtype) when dtype
+    -> CheckpointSummary: writes the values init_module(model, seed=seed, recipe=recipe,
+    weights=weights, biases=biases, rules=rules, unknown=unknown) would give (of model.to(dtype) when dtype
     is given) as a safetensors checkpoint in the directory `path`, without filling the model.
 
     model: a torch.nn.Module, best built under torch.device("meta"); a CPU model is read
@@ -738,7 +740,8 @@ def save_initialized(model, path, *, seed, recipe="torch", weights=None, biases=
     (transformers' from_pretrained loads the directory).  Each file is written under a
     hidden temporary name and renamed when all of them are complete.
     seed: a non-negative int (every writer of a checkpoint must draw the same values).
-    recipe: one of RECIPES.  dtype: None, or the dtype of every floating-point tensor in
+    recipe: one of RECIPES ("model": the model's own initialization code, run one module
+    at a time on CPU stand-ins of the tensors it uses; see docs/torch.md).  dtype: None, or the dtype of every floating-point tensor in
     the files ("float32", "float16", "bfloat16", "float64" or the torch dtype).
     shards: None (this call writes everything), or (writer, writers): this call writes the
     safetensors files i with i % writers == writer, writer 0 also the JSON files; the
